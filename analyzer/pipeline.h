@@ -1,0 +1,35 @@
+/*
+ * pipeline.h - frames in, events out: link -> IP (+fragments) -> UDP/TCP
+ * (+reassembly) -> DNS | TLS -> events. Live and offline analysis both feed
+ * frames here; nothing downstream knows which.
+ */
+#ifndef SD_PIPELINE_H
+#define SD_PIPELINE_H
+
+#include "event.h"
+#include "source.h"
+
+struct sd_pipeline_opts {
+	int64_t dns_timeout_ns;   /* query unanswered after this (default 10 s) */
+	size_t max_tcp_conns;     /* 0 = default */
+	int64_t tcp_idle_ns;      /* 0 = default */
+	int keep_dns_on_any_port; /* decode DNS on UDP/TCP 5353/5355 too (default: 53 only) */
+};
+
+struct sd_pipeline;
+
+struct sd_pipeline *sd_pipeline_new(const struct sd_pipeline_opts *opts, sd_event_fn fn, void *ud);
+void sd_pipeline_frame(struct sd_pipeline *p, const struct sd_frame *f);
+/* A capture read error: emitted as SD_EV_CAPTURE_ERROR at the last frame. */
+void sd_pipeline_capture_error(struct sd_pipeline *p, const char *msg);
+/* End of input: flushes connections and unanswered queries. */
+void sd_pipeline_finish(struct sd_pipeline *p);
+void sd_pipeline_free(struct sd_pipeline *p);
+
+struct sd_pipeline_stats {
+	uint64_t frames, bytes, ip, udp, tcp, non_ip, unsupported_link;
+	uint64_t truncated, malformed, dns_msgs, tls_certs;
+};
+void sd_pipeline_stats(const struct sd_pipeline *p, struct sd_pipeline_stats *out);
+
+#endif
