@@ -1,1 +1,38 @@
-/* placeholder: being written */
+/*
+ * json.h - a minimal streaming JSON writer (objects, arrays, escaped
+ * strings). Output is always valid UTF-8 JSON: bytes that are not valid
+ * UTF-8 are written as \u00XX escapes of the byte value, so names taken
+ * from packets can never break a consumer's parser.
+ */
+#ifndef SD_JSON_H
+#define SD_JSON_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define SD_JSON_DEPTH 16
+
+struct sd_json {
+	FILE *f;
+	int depth;
+	unsigned char need_comma[SD_JSON_DEPTH];
+};
+
+void sd_json_init(struct sd_json *j, FILE *f);
+/* key is NULL inside arrays and for the outermost value. */
+void sd_json_obj(struct sd_json *j, const char *key);
+void sd_json_obj_end(struct sd_json *j);
+void sd_json_arr(struct sd_json *j, const char *key);
+void sd_json_arr_end(struct sd_json *j);
+void sd_json_str(struct sd_json *j, const char *key, const char *val); /* NULL -> null */
+void sd_json_strn(struct sd_json *j, const char *key, const char *val, size_t len);
+void sd_json_int(struct sd_json *j, const char *key, int64_t val);
+void sd_json_uint(struct sd_json *j, const char *key, uint64_t val);
+void sd_json_bool(struct sd_json *j, const char *key, int val);
+void sd_json_null(struct sd_json *j, const char *key);
+void sd_json_double(struct sd_json *j, const char *key, double val);
+
+/* Writes s as a JSON string literal (with quotes). */
+void sd_json_write_string(FILE *f, const char *s, size_t len);
+
+#endif

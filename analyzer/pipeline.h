@@ -32,4 +32,22 @@ struct sd_pipeline_stats {
 };
 void sd_pipeline_stats(const struct sd_pipeline *p, struct sd_pipeline_stats *out);
 
+/* What reading one capture file gave (for summaries and the store). */
+struct sd_run_info {
+	char format[24];      /* sd_source_format */
+	int linktypes[8];
+	int nlinktypes;
+	uint64_t frames;
+	int64_t first_ts_ns, last_ts_ns;
+	int status;           /* 0 read to the end; -1 could not open; -2 read error part-way */
+	char error[512];      /* message for status < 0 (names the file and frame) */
+	struct sd_pipeline_stats stats;
+};
+
+/* Reads a whole capture file through a new pipeline, calling fn for every
+ * event (a read error part-way becomes SD_EV_CAPTURE_ERROR and the events
+ * before it stand). Returns info->status. */
+int sd_pipeline_run_file(const char *path, const struct sd_pipeline_opts *opts, sd_event_fn fn, void *ud,
+			 struct sd_run_info *info);
+
 #endif
