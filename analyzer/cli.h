@@ -12,6 +12,9 @@
 
 int cmd_dump(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
+int cmd_report(int argc, char **argv);  /* analyzer/cmd_report.c: stored results */
+int cmd_regress(int argc, char **argv); /* harness/regress.c: captures vs expected results */
+int cmd_live(int argc, char **argv);    /* harness/live.c: live interface */
 
 /* Prints "sipdisc: " + message to stderr. */
 void sd_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -18,6 +18,9 @@ static void usage(FILE *out)
 	      "commands:\n"
 	      "  analyze   reconstruct each sign-in attempt and check it against the client's rules\n"
 	      "  dump      print the decoded DNS/TCP/TLS event timeline (--json for JSON Lines)\n"
+	      "  report    print results stored in the database by analyze\n"
+	      "  regress   check captures against their expected results\n"
+	      "  live      the analyze checks in real time on a network interface\n"
 	      "\n"
 	      "Run 'sipdisc COMMAND --help' for a command's options; 'man sipdisc' for all of it.\n",
 	      out);
@@ -52,6 +55,12 @@ int main(int argc, char **argv)
 		return cmd_dump(argc - 1, argv + 1);
 	if (!strcmp(cmd, "analyze"))
 		return cmd_analyze(argc - 1, argv + 1);
+	if (!strcmp(cmd, "report"))
+		return cmd_report(argc - 1, argv + 1);
+	if (!strcmp(cmd, "regress"))
+		return cmd_regress(argc - 1, argv + 1);
+	if (!strcmp(cmd, "live"))
+		return cmd_live(argc - 1, argv + 1);
 	sd_cli_error("unknown command '%s' (try 'sipdisc --help')", cmd);
 	return SD_EXIT_USAGE;
 }

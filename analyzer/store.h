@@ -1,0 +1,68 @@
+/*
+ * store.h - the SQLite results store (schema and its versions in
+ * docs/schema.md). One transaction per capture, so a capture is stored whole
+ * or not at all; re-analysing a file with the same SHA-256 replaces its rows.
+ * Only prepared statements: no SQL text is ever built from packet data.
+ * The store sees attempts (attempt.h) and run summaries (pipeline.h), never
+ * decoders.
+ */
+#ifndef SD_STORE_H
+#define SD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "attempt.h"
+#include "pipeline.h"
+
+#define SD_STORE_SCHEMA_VERSION 1 /* PRAGMA user_version written by this build */
+
+struct sd_store;
+
+/* Opens (creating or migrating) the database: WAL mode, foreign keys on.
+ * A database whose user_version is newer than this build is refused.
+ * NULL with the reason in err. */
+struct sd_store *sd_store_open(const char *path, char *err, size_t errlen);
+void sd_store_close(struct sd_store *st);
+
+/* SHA-256 of a file as 64 lower-case hex digits; 0 on success. */
+int sd_store_file_sha256(const char *path, char hex[65], uint64_t *size, char *err, size_t errlen);
+
+/* 1 when a capture with this SHA-256 is already stored with status ok. */
+int sd_store_known(struct sd_store *st, const char *sha256_hex);
+
+struct sd_store_capture {
+	const char *path;
+	uint64_t size;
+	const char *sha256_hex;
+	const char *tool_version;
+	int64_t analysed_at;      /* Unix seconds */
+	int live;                 /* live run: commit each attempt as it is stored */
+};
+
+/* Begins one capture: opens its transaction (offline) and replaces any rows
+ * of an earlier analysis of the same SHA-256. Returns the captures row id
+ * (> 0), or -1 with err. */
+int64_t sd_store_begin(struct sd_store *st, const struct sd_store_capture *c, char *err, size_t errlen);
+/* Stores one completed attempt (steps, answers, connections, certificates,
+ * findings) under the capture. 0 on success. */
+int sd_store_attempt(struct sd_store *st, int64_t capture_id, const struct sd_attempt *a, char *err,
+		     size_t errlen);
+/* Fills the capture's read results (format, link types, frames, times,
+ * status, error) and commits. 0 on success. */
+int sd_store_end(struct sd_store *st, int64_t capture_id, const struct sd_run_info *run, char *err,
+		 size_t errlen);
+/* Rolls the open capture back (nothing of it stays). */
+void sd_store_abort(struct sd_store *st);
+
+/* Reading back ("sipdisc report"): attempts matching the filter, rebuilt as
+ * struct sd_attempt, in capture then attempt order. NULL fields = any. */
+struct sd_store_filter {
+	const char *domain, *client, *verdict; /* verdict as sd_verdict_str */
+	int64_t since;                         /* attempts starting at/after (Unix s); 0 = any */
+};
+typedef void (*sd_store_attempt_fn)(void *ud, const char *capture_path, const struct sd_attempt *a);
+int sd_store_each(struct sd_store *st, const struct sd_store_filter *f, sd_store_attempt_fn fn, void *ud,
+		  char *err, size_t errlen);
+
+#endif

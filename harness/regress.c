@@ -1,0 +1,9 @@
+/* placeholder: being written */
+#include "cli.h"
+int cmd_regress(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	sd_cli_error("regress: not built yet");
+	return SD_EXIT_USAGE;
+}
