@@ -3,11 +3,12 @@
  * printed in analyze's own formats, filtered by domain, client, verdict
  * and start time.
  */
-#define _XOPEN_SOURCE 700
+#define _GNU_SOURCE /* strptime, timegm */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,7 +19,6 @@
 struct report_ctx {
 	int json;
 	struct sd_report_opts ro;
-	const char *last_path;
 	char last[1024];
 	unsigned long n, failed;
 };

@@ -5,6 +5,7 @@
  * "sipdisc report". Every statement is prepared with bound parameters:
  * names taken from packets never become SQL text.
  */
+#define _GNU_SOURCE /* fmemopen, gmtime_r */
 #include "store.h"
 
 #include <errno.h>
