@@ -45,4 +45,27 @@ struct sd_ipfrag_stats {
 };
 void sd_ipfrag_stats(const struct sd_ipfrag *f, struct sd_ipfrag_stats *out);
 
+/* ---- internal to ip.c / ipfrag.c (one prototype both files see) ---- */
+
+/* A datagram's identity: RFC 791 (src, dst, id, proto) for IPv4; for IPv6
+ * the id is 32 bits and proto is the fragment header's next header. */
+struct sd_ipfrag_key {
+	struct sd_addr src, dst;
+	uint32_t id;
+	uint8_t proto;
+};
+
+/* Stores one fragment: data holds its captured bytes, wire_len its length on
+ * the wire (more than cur_left(&data) when cut by the snaplen), off its byte
+ * offset, more the more-fragments flag. Returns SD_IP_HELD; SD_IP_DONE with
+ * *whole (the reassembled bytes, owned by f, valid until the next call) and
+ * *first_frame; or SD_E_TRUNC (a fragment of it was cut by the capture),
+ * SD_E_MALFORMED (inconsistent fragments), SD_E_LIMIT (cannot fit). */
+int sd_ipfrag_add(struct sd_ipfrag *f, const struct sd_ipfrag_key *k, uint32_t off, int more,
+		  struct cur data, uint32_t wire_len, uint64_t frame, int64_t ts_ns, struct cur *whole,
+		  uint64_t *first_frame);
+
+/* Drops datagrams whose first fragment is older than the timeout at now_ns. */
+void sd_ipfrag_expire(struct sd_ipfrag *f, int64_t now_ns);
+
 #endif
