@@ -265,43 +265,24 @@ static const char *qres_str(enum qres q)
 
 static struct addr dns_server;
 
-/* Resolver set up as the brief asks: the DNS server from the command line,
- * no search list (every name is queried exactly as given), no EDNS0 so a
- * large answer is truncated at 512 bytes and libresolv retries over TCP. */
+/* Resolver state is used only to build queries (res_nmkquery): no search
+ * list, no EDNS0 so a large answer is truncated at 512 bytes and we retry
+ * over TCP. Queries are sent by dns_exchange() below, always to --dns and
+ * nowhere else, whatever /etc/resolv.conf says. */
 static int dns_init(void)
 {
 	if (res_ninit(&rs) != 0)
 		return -1;
 	rs.options &= ~(unsigned long)(RES_DNSRCH | RES_DEFNAMES | RES_USE_EDNS0 | RES_ROTATE |
 				       RES_USEVC);
-	rs.retrans = 2;
-	rs.retry = 2;
-	rs.nscount = 1;
-	if (dns_server.family == AF_INET) {
-		rs.nsaddr_list[0].sin_family = AF_INET;
-		rs.nsaddr_list[0].sin_port = htons(NAMESERVER_PORT);
-		rs.nsaddr_list[0].sin_addr = dns_server.u.v4;
-	} else {
-		/* glibc takes an IPv6 server from _u._ext.nsaddrs when the
-		 * IPv4 slot's family is 0 (res_send.c). */
-		struct sockaddr_in6 *s6 = calloc(1, sizeof(*s6));
-
-		if (!s6)
-			return -1;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(NAMESERVER_PORT);
-		s6->sin6_addr = dns_server.u.v6;
-		rs.nsaddr_list[0].sin_family = 0;
-		free(rs._u._ext.nsaddrs[0]);
-		rs._u._ext.nsaddrs[0] = s6;
-	}
 	return 0;
 }
 
-/* libresolv cannot choose a source address, so with --bind the query built
- * by res_nmkquery is sent from a bound socket here, with the same UDP-then-TCP
- * behaviour on TC=1. Returns the answer length or -1. */
-static int bound_exchange(const unsigned char *q, int qlen, unsigned char *ans, int anssz)
+/* Sends the query built by res_nmkquery from our own socket (optionally
+ * bound with --bind; libresolv cannot choose a source address, and its IPv6
+ * server set-up depends on glibc internals), UDP first, TCP after TC=1, like
+ * a stub resolver. Returns the answer length or -1. */
+static int dns_exchange(const unsigned char *q, int qlen, unsigned char *ans, int anssz)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = make_sockaddr(&dns_server, NAMESERVER_PORT, &ss);
@@ -369,23 +350,14 @@ static enum qres dns_query1(const char *name, int type, unsigned char *ans, ns_m
 
 	logv("DNS query %s %s",
 	     type == ns_t_srv ? "SRV" : type == ns_t_aaaa ? "AAAA" : "A", name);
-	if (!opt.bind4 && !opt.bind6) {
-		n = res_nquery(&rs, name, C_IN, type, ans, DNS_BUF);
-		if (n < 0) {
-			switch (rs.res_h_errno) {
-			case HOST_NOT_FOUND: return Q_NXDOMAIN;
-			case NO_DATA: return Q_NODATA;
-			default: return Q_FAIL;
-			}
-		}
-	} else {
+	{
 		unsigned char q[NS_PACKETSZ];
 		int ql = res_nmkquery(&rs, ns_o_query, name, C_IN, type, NULL, 0, NULL, q,
 				      sizeof(q));
 
 		if (ql < 0)
 			return Q_FAIL;
-		n = bound_exchange(q, ql, ans, DNS_BUF);
+		n = dns_exchange(q, ql, ans, DNS_BUF);
 		if (n < 0)
 			return Q_FAIL;
 	}
