@@ -604,6 +604,16 @@ struct sd_pipeline *sd_pipeline_new(const struct sd_pipeline_opts *opts, sd_even
 	return p;
 }
 
+void sd_pipeline_tick(struct sd_pipeline *p, int64_t now_ns)
+{
+	if (now_ns <= p->ts)
+		return;
+	p->ts = now_ns;
+	p->last_expire = now_ns;
+	sd_dns_txn_expire(p->txn, now_ns);
+	sd_tcp_expire(p->tcp, now_ns);
+}
+
 void sd_pipeline_capture_error(struct sd_pipeline *p, const char *msg)
 {
 	struct sd_event ev;

@@ -22,6 +22,10 @@ struct sd_pipeline *sd_pipeline_new(const struct sd_pipeline_opts *opts, sd_even
 void sd_pipeline_frame(struct sd_pipeline *p, const struct sd_frame *f);
 /* A capture read error: emitted as SD_EV_CAPTURE_ERROR at the last frame. */
 void sd_pipeline_capture_error(struct sd_pipeline *p, const char *msg);
+/* Capture time advanced without a frame (live mode on a quiet link): runs
+ * the same expiry a frame at now_ns would (unanswered DNS queries, idle TCP
+ * connections), so verdicts do not wait for the next packet. */
+void sd_pipeline_tick(struct sd_pipeline *p, int64_t now_ns);
 /* End of input: flushes connections and unanswered queries. */
 void sd_pipeline_finish(struct sd_pipeline *p);
 void sd_pipeline_free(struct sd_pipeline *p);
