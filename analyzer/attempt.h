@@ -259,6 +259,9 @@ struct sd_attempts *sd_attempts_new(const struct sd_attempt_opts *opts);
 /* Feed every event in capture order (fits sd_event_fn with ud = the set). */
 void sd_attempts_event(struct sd_attempts *s, const struct sd_event *ev);
 void sd_attempts_event_fn(void *ud, const struct sd_event *ev);
+/* Capture time advanced without an event (live mode on a quiet link):
+ * closes attempts idle or settled by now_ns, exactly as a later event would. */
+void sd_attempts_tick(struct sd_attempts *s, int64_t now_ns);
 /* End of input: closes every open attempt (CAPTURE_END). */
 void sd_attempts_finish(struct sd_attempts *s);
 /* Queue mode: the next completed attempt (caller frees it), NULL if none. */
