@@ -1,1 +1,516 @@
-/* placeholder: being written */
+/*
+ * cmd_analyze.c - "sipdisc analyze": every sign-in attempt in the captures,
+ * checked against the client's rules, printed (text or JSON Lines) and
+ * stored. Options and inputs are parsed here; the work is the library's:
+ * batch.h (inputs, worker pool, one-capture analysis), report.h, store.h.
+ *
+ * Workers only analyse. Printing and storing happen in this thread, in
+ * input order, one store transaction per capture, so the output and the
+ * database are the same whatever -j is.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "cli.h"
+#include "config.h"
+#include "json.h"
+#include "profile.h"
+#include "report.h"
+#include "store.h"
+
+#define TOP_CODES 5
+
+struct item {
+	struct sd_capture_result res;
+	char sha[65];
+	int have_sha;
+	uint64_t size;
+	int skipped; /* --skip-known: already stored */
+};
+
+struct code_count {
+	char code[SD_ATT_CODE];
+	uint64_t n;
+};
+
+struct an {
+	/* options */
+	int json, verbose, color, skip_known, no_db, jobs;
+	const char *db_path;
+	struct sd_pipeline_opts po;
+	struct sd_attempt_opts ao;
+	struct sd_report_opts ro;
+	/* run */
+	struct sd_inputs in;
+	struct item *items;
+	struct sd_store *store;
+	pthread_mutex_t store_mu; /* workers ask sd_store_known while this thread writes */
+	int progress;
+	/* totals */
+	size_t done, read_ok, read_failed, skipped;
+	uint64_t bytes, attempts, signed_in, failed, inconclusive;
+	int store_failed;
+	struct code_count *codes;
+	size_t ncodes, capcodes;
+	size_t slowest;
+	int64_t slowest_ns;
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: sipdisc analyze [OPTIONS] CAPTURE...\n"
+	      "CAPTURE: pcap/pcapng file (gzip too), glob pattern, or directory (searched\n"
+	      "recursively for captures)\n"
+	      "  --profile NAME     client profile (default auto: chosen from the lookups)\n"
+	      "  --profiles FILE    profile definitions (default: the installed profiles.ini)\n"
+	      "  --strict MODE      SRV naming check: domain, narrow or off (default: profile)\n"
+	      "  --ca-file FILE     trusted CA certificates (PEM) for the chain check\n"
+	      "  --ca-path DIR      trusted CA directory (c_rehash form)\n"
+	      "  --json             one JSON object per attempt (docs/analyze-json.md)\n"
+	      "  --verbose          every query and answer, the full certificate chain\n"
+	      "  --color, --no-color  colour the text (default: when stdout is a terminal)\n"
+	      "  --db FILE          results database (default: sipdisc.db)\n"
+	      "  --no-db            do not store results\n"
+	      "  --skip-known       skip captures already stored (same SHA-256)\n"
+	      "  -j N               analyse N captures in parallel (default 1)\n"
+	      "  --idle SECONDS     close an attempt after this much silence (default 30)\n"
+	      "  --help             this text\n"
+	      "exit status: 0 all signed in, 1 an attempt failed or was inconclusive,\n"
+	      "2 usage error or unreadable input\n",
+	      out);
+}
+
+/* ------------------------------------------------------------- workers */
+
+static void work(void *ud, size_t i)
+{
+	struct an *c = ud;
+	struct item *it = &c->items[i];
+	const char *path = c->in.paths[i];
+	if (c->store) {
+		char err[256];
+		/* Hashing reads the file once more; it runs here, in parallel,
+		 * not in the writer. An unreadable file fails again below with
+		 * the reason. */
+		it->have_sha = sd_store_file_sha256(path, it->sha, &it->size, err, sizeof err) == 0;
+		if (c->skip_known && it->have_sha) {
+			pthread_mutex_lock(&c->store_mu);
+			it->skipped = sd_store_known(c->store, it->sha) == 1;
+			pthread_mutex_unlock(&c->store_mu);
+			if (it->skipped)
+				return;
+		}
+	} else {
+		struct stat st;
+		if (stat(path, &st) == 0)
+			it->size = (uint64_t)st.st_size;
+	}
+	sd_analyze_file(path, &c->po, &c->ao, &it->res);
+}
+
+/* -------------------------------------------------------------- writer */
+
+static void progress_clear(const struct an *c)
+{
+	if (c->progress)
+		fputs("\r\033[K", stderr);
+}
+
+static void progress_draw(const struct an *c)
+{
+	if (!c->progress)
+		return;
+	fprintf(stderr, "\r\033[Ksipdisc: %zu/%zu captures  %.1f MB  %llu attempts  %llu failed", c->done,
+		c->in.n, (double)c->bytes / 1e6, (unsigned long long)c->attempts,
+		(unsigned long long)(c->failed + c->inconclusive + c->read_failed));
+	fflush(stderr);
+}
+
+static void count_code(struct an *c, const char *code)
+{
+	for (size_t i = 0; i < c->ncodes; i++)
+		if (!strcmp(c->codes[i].code, code)) {
+			c->codes[i].n++;
+			return;
+		}
+	if (c->ncodes == c->capcodes) {
+		size_t cap = c->capcodes ? c->capcodes * 2 : 16;
+		struct code_count *np = realloc(c->codes, cap * sizeof *np);
+		if (!np)
+			return; /* the summary only loses a count */
+		c->codes = np;
+		c->capcodes = cap;
+	}
+	snprintf(c->codes[c->ncodes].code, sizeof c->codes[c->ncodes].code, "%s", code);
+	c->codes[c->ncodes++].n = 1;
+}
+
+static void json_capture(const char *type, const char *path, const struct item *it)
+{
+	struct sd_json j;
+	sd_json_init(&j, stdout);
+	sd_json_obj(&j, NULL);
+	sd_json_str(&j, "type", type);
+	sd_json_str(&j, "path", path);
+	if (it) {
+		const struct sd_run_info *ri = &it->res.run;
+		if (it->skipped) {
+			sd_json_str(&j, "status", "skipped");
+		} else {
+			sd_json_str(&j, "format", ri->format[0] ? ri->format : NULL);
+			sd_json_uint(&j, "frames", ri->frames);
+			sd_json_str(&j, "status", ri->status == 0 ? "ok" : ri->status == -1 ? "unreadable" : "read-error");
+			sd_json_str(&j, "error", ri->status ? ri->error : NULL);
+			sd_json_uint(&j, "attempts", it->res.nattempts);
+		}
+		sd_json_str(&j, "sha256", it->have_sha ? it->sha : NULL);
+	}
+	sd_json_obj_end(&j);
+	fputc('\n', stdout);
+}
+
+static void store_capture(struct an *c, const char *path, const struct item *it)
+{
+	char err[512];
+	struct sd_store_capture sc = {
+		.path = path,
+		.size = it->size,
+		.sha256_hex = it->have_sha ? it->sha : NULL,
+		.tool_version = PACKAGE_VERSION,
+		.analysed_at = (int64_t)time(NULL),
+		.live = 0,
+	};
+	pthread_mutex_lock(&c->store_mu);
+	int64_t id = sd_store_begin(c->store, &sc, err, sizeof err);
+	int ok = id > 0;
+	for (size_t i = 0; ok && i < it->res.nattempts; i++)
+		ok = sd_store_attempt(c->store, id, it->res.attempts[i], err, sizeof err) == 0;
+	if (ok)
+		ok = sd_store_end(c->store, id, &it->res.run, err, sizeof err) == 0;
+	if (!ok)
+		sd_store_abort(c->store); /* the capture is stored whole or not at all */
+	pthread_mutex_unlock(&c->store_mu);
+	if (!ok) {
+		sd_cli_error("%s: not stored: %s", path, err);
+		c->store_failed = 1;
+	}
+}
+
+static void done(void *ud, size_t i)
+{
+	struct an *c = ud;
+	struct item *it = &c->items[i];
+	const char *path = c->in.paths[i];
+	const struct sd_run_info *ri = &it->res.run;
+	progress_clear(c);
+	c->done++;
+	c->bytes += it->size;
+	if (it->skipped) {
+		c->skipped++;
+		if (c->json) {
+			json_capture("capture", path, NULL);
+			json_capture("capture-end", path, it);
+		}
+		progress_draw(c);
+		return;
+	}
+	if (ri->status < 0) {
+		c->read_failed++;
+		/* The message names the file already when the reader wrote it. */
+		if (!strncmp(ri->error, path, strlen(path)))
+			sd_cli_error("%s", ri->error);
+		else
+			sd_cli_error("%s: %s", path, ri->error[0] ? ri->error : "cannot be read");
+	} else {
+		c->read_ok++;
+	}
+	if (c->json)
+		json_capture("capture", path, NULL);
+	else if (c->in.n > 1)
+		printf("# %s\n\n", path);
+	for (size_t k = 0; k < it->res.nattempts; k++) {
+		const struct sd_attempt *a = it->res.attempts[k];
+		if (c->json) {
+			sd_report_json(stdout, a);
+			fputc('\n', stdout);
+		} else {
+			sd_report_text(stdout, a, &c->ro);
+			fputc('\n', stdout);
+		}
+		c->attempts++;
+		if (a->verdict == SD_VERDICT_SIGNED_IN)
+			c->signed_in++;
+		else if (a->verdict == SD_VERDICT_FAILED)
+			c->failed++;
+		else
+			c->inconclusive++;
+		for (size_t f = 0; f < a->nfindings; f++)
+			count_code(c, a->findings[f].code);
+	}
+	if (c->json)
+		json_capture("capture-end", path, it);
+	else if (it->res.nattempts == 0 && ri->status == 0)
+		printf("no sign-in attempt found (%llu frames)\n\n", (unsigned long long)ri->frames);
+	fflush(stdout);
+	if (c->store)
+		store_capture(c, path, it);
+	if (it->res.elapsed_ns > c->slowest_ns) {
+		c->slowest_ns = it->res.elapsed_ns;
+		c->slowest = i;
+	}
+	sd_capture_result_free(&it->res);
+	progress_draw(c);
+}
+
+static int cmp_code(const void *x, const void *y)
+{
+	const struct code_count *a = x, *b = y;
+	if (a->n != b->n)
+		return a->n > b->n ? -1 : 1;
+	return strcmp(a->code, b->code);
+}
+
+static void summary(struct an *c)
+{
+	FILE *out = c->json ? stderr : stdout;
+	fprintf(out, "summary\n  captures  %zu read, %zu failed", c->read_ok, c->read_failed);
+	if (c->skipped)
+		fprintf(out, ", %zu skipped (already stored)", c->skipped);
+	fprintf(out, "\n  attempts  %llu signed in, %llu failed, %llu inconclusive\n",
+		(unsigned long long)c->signed_in, (unsigned long long)c->failed,
+		(unsigned long long)c->inconclusive);
+	if (c->ncodes) {
+		qsort(c->codes, c->ncodes, sizeof *c->codes, cmp_code);
+		fputs("  findings ", out);
+		for (size_t i = 0; i < c->ncodes && i < TOP_CODES; i++)
+			fprintf(out, "%s %s %llu", i ? "," : "", c->codes[i].code, (unsigned long long)c->codes[i].n);
+		fputc('\n', out);
+	}
+	if (c->read_ok + c->read_failed > 0)
+		fprintf(out, "  slowest   %s (%.3f s)\n", c->in.paths[c->slowest], (double)c->slowest_ns / 1e9);
+	if (c->store)
+		fprintf(out, "  results stored in %s\n", c->db_path);
+	else
+		fputs("  results not stored (--no-db)\n", out);
+}
+
+/* ------------------------------------------------------------- options */
+
+enum {
+	O_PROFILE = 256, O_PROFILES, O_STRICT, O_CAFILE, O_CAPATH, O_JSON, O_VERBOSE, O_COLOR, O_NOCOLOR,
+	O_DB, O_NODB, O_SKIP, O_IDLE,
+};
+
+static int parse_opts(struct an *c, int argc, char **argv, const char **profiles_path)
+{
+	static const struct option opts[] = {
+		{ "profile", required_argument, NULL, O_PROFILE },
+		{ "profiles", required_argument, NULL, O_PROFILES },
+		{ "strict", required_argument, NULL, O_STRICT },
+		{ "ca-file", required_argument, NULL, O_CAFILE },
+		{ "ca-path", required_argument, NULL, O_CAPATH },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "verbose", no_argument, NULL, O_VERBOSE },
+		{ "color", no_argument, NULL, O_COLOR },
+		{ "colour", no_argument, NULL, O_COLOR },
+		{ "no-color", no_argument, NULL, O_NOCOLOR },
+		{ "no-colour", no_argument, NULL, O_NOCOLOR },
+		{ "db", required_argument, NULL, O_DB },
+		{ "no-db", no_argument, NULL, O_NODB },
+		{ "skip-known", no_argument, NULL, O_SKIP },
+		{ "idle", required_argument, NULL, O_IDLE },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int o;
+	char *end;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "j:h", opts, NULL)) != -1) {
+		switch (o) {
+		case O_PROFILE: c->ao.profile = optarg; break;
+		case O_PROFILES: *profiles_path = optarg; break;
+		case O_STRICT:
+			if (!strcmp(optarg, "domain"))
+				c->ao.strict = SD_STRICT_DOMAIN;
+			else if (!strcmp(optarg, "narrow"))
+				c->ao.strict = SD_STRICT_NARROW;
+			else if (!strcmp(optarg, "off"))
+				c->ao.strict = SD_STRICT_OFF;
+			else {
+				sd_cli_error("--strict: '%s' is not domain, narrow or off", optarg);
+				return -1;
+			}
+			break;
+		case O_CAFILE: c->ao.ca_file = optarg; break;
+		case O_CAPATH: c->ao.ca_path = optarg; break;
+		case O_JSON: c->json = 1; break;
+		case O_VERBOSE: c->verbose = 1; break;
+		case O_COLOR: c->color = 1; break;
+		case O_NOCOLOR: c->color = 0; break;
+		case O_DB: c->db_path = optarg; break;
+		case O_NODB: c->no_db = 1; break;
+		case O_SKIP: c->skip_known = 1; break;
+		case O_IDLE: {
+			errno = 0;
+			double s = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(s > 0) || s > 86400.0 * 365) {
+				sd_cli_error("--idle: '%s' is not a number of seconds > 0", optarg);
+				return -1;
+			}
+			c->ao.idle_ns = (int64_t)(s * 1e9);
+			break;
+		}
+		case 'j': {
+			errno = 0;
+			long n = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || n < 1 || n > 256) {
+				sd_cli_error("-j: '%s' is not a number from 1 to 256", optarg);
+				return -1;
+			}
+			c->jobs = (int)n;
+			break;
+		}
+		case 'h': usage(stdout); return 1;
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return -1;
+	}
+	if (c->skip_known && c->no_db) {
+		sd_cli_error("--skip-known needs the database (drop --no-db)");
+		return -1;
+	}
+	/* A mistyped trust store would make every chain "untrusted". */
+	if (c->ao.ca_file && access(c->ao.ca_file, R_OK) != 0) {
+		sd_cli_error("--ca-file %s: %s", c->ao.ca_file, strerror(errno));
+		return -1;
+	}
+	if (c->ao.ca_path && access(c->ao.ca_path, R_OK | X_OK) != 0) {
+		sd_cli_error("--ca-path %s: %s", c->ao.ca_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Loads the profiles once for every worker and checks that the options
+ * make a working reconstruction (unknown profile name, ...) before any
+ * capture is read. */
+static struct sd_profiles *setup_profiles(struct an *c, const char *profiles_path)
+{
+	char err[512] = "";
+	struct sd_profiles *ps = sd_profiles_load(profiles_path, err, sizeof err);
+	if (!ps) {
+		sd_cli_error("%s", err[0] ? err : "cannot load the client profiles");
+		return NULL;
+	}
+	c->ao.profiles = ps;
+	c->ao.profiles_path = profiles_path;
+	struct sd_attempt_opts probe = c->ao;
+	probe.err = err;
+	probe.errlen = sizeof err;
+	struct sd_attempts *s = sd_attempts_new(&probe);
+	if (!s) {
+		sd_cli_error("%s", err[0] ? err : "cannot set up the analysis");
+		sd_profiles_free(ps);
+		c->ao.profiles = NULL;
+		return NULL;
+	}
+	sd_attempts_free(s);
+	return ps;
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+	struct an c;
+	memset(&c, 0, sizeof c);
+	c.color = -1;
+	c.jobs = 1;
+	c.db_path = "sipdisc.db";
+	c.slowest_ns = -1;
+	c.ao.profile = "auto";
+	c.ao.strict = SD_STRICT_PROFILE;
+	const char *profiles_path = NULL;
+
+	int r = parse_opts(&c, argc, argv, &profiles_path);
+	if (r)
+		return r > 0 ? SD_EXIT_OK : SD_EXIT_USAGE;
+	c.ro.color = c.json ? 0 : c.color >= 0 ? c.color : isatty(STDOUT_FILENO);
+	c.ro.verbose = c.verbose;
+	c.progress = isatty(STDERR_FILENO);
+
+	int input_error = 0;
+	for (int i = optind; i < argc; i++) {
+		char err[512];
+		size_t before = c.in.n;
+		if (sd_inputs_add(&c.in, argv[i], err, sizeof err)) {
+			sd_cli_error("%s", err);
+			input_error = 1;
+		} else if (c.in.n == before) {
+			sd_cli_error("%s: no capture found", argv[i]);
+			input_error = 1;
+		}
+	}
+	if (c.in.n == 0) {
+		sd_inputs_free(&c.in);
+		return SD_EXIT_USAGE;
+	}
+
+	struct sd_profiles *ps = setup_profiles(&c, profiles_path);
+	if (!ps) {
+		sd_inputs_free(&c.in);
+		return SD_EXIT_USAGE;
+	}
+	if (!c.no_db) {
+		char err[512] = "";
+		c.store = sd_store_open(c.db_path, err, sizeof err);
+		if (!c.store) {
+			sd_cli_error("%s: %s", c.db_path, err);
+			sd_profiles_free(ps);
+			sd_inputs_free(&c.in);
+			return SD_EXIT_USAGE;
+		}
+	}
+	c.items = calloc(c.in.n, sizeof *c.items);
+	if (!c.items || pthread_mutex_init(&c.store_mu, NULL) != 0) {
+		sd_cli_error("out of memory");
+		free(c.items);
+		if (c.store)
+			sd_store_close(c.store);
+		sd_profiles_free(ps);
+		sd_inputs_free(&c.in);
+		return SD_EXIT_USAGE;
+	}
+
+	sd_batch_run(c.in.n, (unsigned)c.jobs, work, done, &c);
+
+	progress_clear(&c);
+	summary(&c);
+	int rc = SD_EXIT_OK;
+	if (c.failed || c.inconclusive)
+		rc = SD_EXIT_PROBLEM;
+	if (input_error || c.read_failed || c.store_failed)
+		rc = SD_EXIT_USAGE;
+	if (fflush(stdout) != 0) {
+		sd_cli_error("writing output failed");
+		rc = SD_EXIT_USAGE;
+	}
+	pthread_mutex_destroy(&c.store_mu);
+	if (c.store)
+		sd_store_close(c.store);
+	sd_profiles_free(ps);
+	free(c.items);
+	free(c.codes);
+	sd_inputs_free(&c.in);
+	return rc;
+}
