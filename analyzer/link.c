@@ -41,6 +41,9 @@ static int ethertype_chain(uint16_t type, struct cur *c, struct sd_link *out)
 		if (out->nvlan < UINT8_MAX)
 			out->nvlan++;
 	}
+	/* behind a tag, as after the MAC addresses, a length means LLC follows */
+	if (out->nvlan && type <= 1500)
+		return llc_snap(c, out);
 	out->ethertype = type;
 	return SD_OK;
 }
