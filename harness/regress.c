@@ -153,7 +153,7 @@ static char *analyse(const char *capture, const struct case_opts *o, const char 
 
 static int write_file(const char *path, const char *text)
 {
-	char tmp[PATH_MAX + 8];
+	char tmp[PATH_MAX + 32];
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	FILE *f = fopen(tmp, "wb");
 	if (!f)
