@@ -21,6 +21,7 @@
 #include "tls.h"
 
 #define WIDTH 80
+#define FIELD_SLACK 24 /* columns a line may end early to keep a field whole */
 
 #define C_RED "\033[1;31m"
 #define C_GREEN "\033[1;32m"
@@ -194,17 +195,27 @@ static void emit_c(struct rw *w, int cont, const char *esc, size_t off, size_t h
 		size_t lead = i;
 		while (lead < n && s[lead] == ' ')
 			lead++;
-		size_t j = i, brk = 0;
-		int col = 0;
+		size_t j = i, brk = 0, brk2 = 0;
+		int col = 0, brk2col = 0;
 		while (j < n && col < avail) {
-			if (s[j] == ' ' && j > lead)
+			if (s[j] == ' ' && j > lead) {
 				brk = j;
+				/* two spaces separate fields ("rtt 0.4 ms"): keep a field whole */
+				if (j + 1 < n && s[j + 1] == ' ') {
+					brk2 = j;
+					brk2col = col;
+				}
+			}
 			j += charlen(s + j, n - j);
 			col++;
 		}
 		size_t end;
 		if (j >= n)
 			end = n;
+		else if (s[j] == ' ' && (j + 1 >= n || s[j + 1] == ' '))
+			end = j;
+		else if (brk2 > i && brk2col >= avail - FIELD_SLACK)
+			end = brk2;
 		else if (s[j] == ' ')
 			end = j;
 		else if (brk > i)
@@ -352,34 +363,35 @@ static void sb_frames(struct sb *b, const uint64_t *fr, size_t n, size_t dropped
 
 /* ----------------------------------------------------------- text parts */
 
+/* "  CNAME c -> a1, a2" / "  -> a1" / "  SRV p w port t, SRV ..." */
 static void text_answers_brief(struct sb *b, const struct sd_step *s)
 {
-	int any = 0;
+	int any = 0, addrs = 0;
 	if (s->via_cname && s->canonical[0]) {
 		sb_printf(b, "  CNAME %s", s->canonical);
 		any = 1;
 	}
-	int addrs = 0;
 	for (size_t i = 0; i < s->nanswers; i++) {
 		const struct sd_answer *an = &s->answers[i];
 		if (an->section != SD_DNS_AN)
 			continue;
 		if (an->type == SD_DNS_T_SRV) {
+			sb_puts(b, any ? ", " : "  ");
 			if (an->target[0])
-				sb_printf(b, "%s SRV %u %u %u %s", any ? "," : " ", an->priority, an->weight,
-					  an->port, an->target);
+				sb_printf(b, "SRV %u %u %u %s", an->priority, an->weight, an->port, an->target);
 			else
-				sb_printf(b, "%s SRV . (no service)", any ? "," : " ");
+				sb_puts(b, "SRV . (no service)");
 			any = 1;
 		} else if (an->type == SD_DNS_T_A || an->type == SD_DNS_T_AAAA) {
 			char ab[SD_ADDRSTRLEN];
-			sb_printf(b, "%s%s", addrs ? ", " : " -> ", sd_addr_str(&an->addr, ab, sizeof ab));
+			sb_puts(b, addrs ? ", " : any ? " -> " : "  -> ");
+			sb_puts(b, sd_addr_str(&an->addr, ab, sizeof ab));
 			addrs = 1;
 		}
 	}
 	if (s->rcode == SD_DNS_RCODE_NOERROR && !s->resolved && !any && !addrs) {
 		char tb[16];
-		sb_printf(b, " (no %s data)", qtype_name(s->qtype, tb, sizeof tb));
+		sb_printf(b, "  (no %s data)", qtype_name(s->qtype, tb, sizeof tb));
 	}
 }
 
