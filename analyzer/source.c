@@ -365,8 +365,9 @@ static struct sd_source *open_any(FILE *fp, void *vbuf, const char *name, char *
 		}
 		char hex[16] = "";
 		c = cur_init(s->in.pre, n);
-		for (size_t i = 0; i < n; i++)
-			snprintf(hex + 3 * i, sizeof hex - 3 * i, "%s%02x", i ? " " : "", cur_u8(&c));
+		/* each byte after the first takes 3 characters, " xx" */
+		for (size_t i = 0, o = 0; i < n; i++)
+			o += (size_t)snprintf(hex + o, sizeof hex - o, "%s%02x", i ? " " : "", cur_u8(&c));
 		if (n == 0)
 			set_err(err, errlen, "%s: not a capture file (%s)", name, s->in.gz ? "empty after gzip" : "empty");
 		else
