@@ -180,8 +180,10 @@ static void json_capture(const char *type, const char *path, const struct item *
 static void store_capture(struct an *c, const char *path, const struct item *it)
 {
 	char err[512];
+	/* The database outlives the working directory: store where the file is. */
+	char *abs = realpath(path, NULL);
 	struct sd_store_capture sc = {
-		.path = path,
+		.path = abs ? abs : path,
 		.size = it->size,
 		.sha256_hex = it->have_sha ? it->sha : NULL,
 		.tool_version = PACKAGE_VERSION,
@@ -198,6 +200,7 @@ static void store_capture(struct an *c, const char *path, const struct item *it)
 	if (!ok)
 		sd_store_abort(c->store); /* the capture is stored whole or not at all */
 	pthread_mutex_unlock(&c->store_mu);
+	free(abs);
 	if (!ok) {
 		sd_cli_error("%s: not stored: %s", path, err);
 		c->store_failed = 1;
@@ -236,6 +239,8 @@ static void done(void *ud, size_t i)
 		json_capture("capture", path, NULL);
 	else if (c->in.n > 1)
 		printf("# %s\n\n", path);
+	if (!c->json && c->in.n > 1 && ri->status == -1)
+		printf("not read: %s\n\n", ri->error[0] ? ri->error : "cannot be read");
 	for (size_t k = 0; k < it->res.nattempts; k++) {
 		const struct sd_attempt *a = it->res.attempts[k];
 		if (c->json) {
@@ -294,12 +299,15 @@ static void summary(struct an *c)
 			fprintf(out, "%s %s %llu", i ? "," : "", c->codes[i].code, (unsigned long long)c->codes[i].n);
 		fputc('\n', out);
 	}
-	if (c->read_ok + c->read_failed > 0)
-		fprintf(out, "  slowest   %s (%.3f s)\n", c->in.paths[c->slowest], (double)c->slowest_ns / 1e9);
 	if (c->store)
 		fprintf(out, "  results stored in %s\n", c->db_path);
 	else
 		fputs("  results not stored (--no-db)\n", out);
+	/* Timing differs from run to run: kept off stdout so that stdout stays
+	 * byte-stable for a given capture and options. */
+	if (c->slowest_ns >= 0)
+		fprintf(stderr, "sipdisc: slowest capture: %s (%.3f s)\n", c->in.paths[c->slowest],
+			(double)c->slowest_ns / 1e9);
 }
 
 /* ------------------------------------------------------------- options */
