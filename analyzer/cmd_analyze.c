@@ -180,10 +180,8 @@ static void json_capture(const char *type, const char *path, const struct item *
 static void store_capture(struct an *c, const char *path, const struct item *it)
 {
 	char err[512];
-	/* The database outlives the working directory: store where the file is. */
-	char *abs = realpath(path, NULL);
 	struct sd_store_capture sc = {
-		.path = abs ? abs : path,
+		.path = path, /* as given (docs/schema.md) */
 		.size = it->size,
 		.sha256_hex = it->have_sha ? it->sha : NULL,
 		.tool_version = PACKAGE_VERSION,
@@ -200,7 +198,6 @@ static void store_capture(struct an *c, const char *path, const struct item *it)
 	if (!ok)
 		sd_store_abort(c->store); /* the capture is stored whole or not at all */
 	pthread_mutex_unlock(&c->store_mu);
-	free(abs);
 	if (!ok) {
 		sd_cli_error("%s: not stored: %s", path, err);
 		c->store_failed = 1;
@@ -453,7 +450,8 @@ int cmd_analyze(int argc, char **argv)
 	int r = parse_opts(&c, argc, argv, &profiles_path);
 	if (r)
 		return r > 0 ? SD_EXIT_OK : SD_EXIT_USAGE;
-	c.ro.color = c.json ? 0 : c.color >= 0 ? c.color : isatty(STDOUT_FILENO);
+	/* like report and live: NO_COLOR (no-color.org) turns the default off */
+	c.ro.color = c.json ? 0 : c.color >= 0 ? c.color : isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	c.ro.verbose = c.verbose;
 	c.progress = isatty(STDERR_FILENO);
 
