@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NBUCKET 1024u
+#define NBUCKET 4096u
 #define MAX_DGRAM 65535u /* largest reassembled payload (RFC 791, RFC 8200) */
 #define MAX_SPANS 1024u  /* holes per datagram: beyond this it is an attack, not a network */
 
@@ -44,21 +44,12 @@ struct dgram {
 struct sd_ipfrag {
 	size_t max_bytes;
 	int64_t timeout_ns;
+	uint32_t seed; /* per table, so colliding keys cannot be crafted offline */
 	struct dgram *bucket[NBUCKET];
 	struct dgram *oldest, *newest;
 	uint8_t *out; /* last reassembled datagram, valid until the next completion */
 	struct sd_ipfrag_stats st;
 };
-
-struct sd_ipfrag *sd_ipfrag_new(size_t max_bytes, int64_t timeout_ns)
-{
-	struct sd_ipfrag *f = calloc(1, sizeof *f);
-	if (!f)
-		return NULL;
-	f->max_bytes = max_bytes;
-	f->timeout_ns = timeout_ns;
-	return f;
-}
 
 static uint32_t fnv(uint32_t h, const uint8_t *p, size_t n)
 {
@@ -67,12 +58,26 @@ static uint32_t fnv(uint32_t h, const uint8_t *p, size_t n)
 	return h;
 }
 
-static uint32_t key_hash(const struct sd_ipfrag_key *k)
+struct sd_ipfrag *sd_ipfrag_new(size_t max_bytes, int64_t timeout_ns)
+{
+	struct sd_ipfrag *f = calloc(1, sizeof *f);
+	if (!f)
+		return NULL;
+	f->max_bytes = max_bytes;
+	f->timeout_ns = timeout_ns;
+	/* the table's address is enough: the hash only spreads chains and never
+	 * decides an outcome (eviction follows arrival order) */
+	uintptr_t a = (uintptr_t)f;
+	f->seed = fnv(2166136261u, (const uint8_t *)&a, sizeof a);
+	return f;
+}
+
+static uint32_t key_hash(uint32_t seed, const struct sd_ipfrag_key *k)
 {
 	size_t alen = k->src.family == 4 ? 4 : 16;
 	uint8_t tail[6] = { k->src.family, k->proto, (uint8_t)(k->id >> 24), (uint8_t)(k->id >> 16),
 			    (uint8_t)(k->id >> 8), (uint8_t)k->id };
-	uint32_t h = fnv(2166136261u, k->src.a, alen);
+	uint32_t h = fnv(seed, k->src.a, alen);
 	h = fnv(h, k->dst.a, alen);
 	return fnv(h, tail, sizeof tail);
 }
@@ -162,7 +167,7 @@ static int make_room(struct sd_ipfrag *f, const struct dgram *d, size_t more)
 static struct dgram *find_or_add(struct sd_ipfrag *f, const struct sd_ipfrag_key *k, uint64_t frame,
 				 int64_t ts)
 {
-	uint32_t h = key_hash(k);
+	uint32_t h = key_hash(f->seed, k);
 	for (struct dgram *d = f->bucket[h % NBUCKET]; d; d = d->hnext)
 		if (d->hash == h && key_eq(&d->k, k))
 			return d;

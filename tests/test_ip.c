@@ -274,7 +274,7 @@ static void test_v6_ext_bound(void)
 	CU_ASSERT_EQUAL(dec(NULL, SD_ETH_IPV6, b, n, 0, 1, 0, &p), SD_IP_DONE);
 	CU_ASSERT_EQUAL(p.proto, 17);
 	CU_ASSERT(payload_is(p.payload, 0, 4, 8));
-	n = v6pkt(b, 60, ext, 20 * 8, 0, 4, 8);
+	n = v6pkt(b, 60, ext + 3 * 8, 17 * 8, 0, 4, 8);
 	CU_ASSERT_EQUAL(dec(NULL, SD_ETH_IPV6, b, n, 0, 1, 0, &p), SD_E_LIMIT);
 }
 
@@ -547,6 +547,35 @@ static void test_frag_many_holes(void)
 	sd_ipfrag_free(f);
 }
 
+static void test_frag_many_datagrams(void)
+{
+	uint8_t b[256];
+	struct sd_ip_pkt p;
+	struct sd_ipfrag *f = sd_ipfrag_new(8u << 20, 30 * SEC);
+	/* more datagrams in flight than hash buckets, completed in reverse */
+	enum { N = 6000 };
+	int held = 0, done = 0, right = 0;
+	for (uint32_t id = 0; id < N; id++) {
+		size_t n = v4pkt(b, 0, (uint16_t)id, 1, 0, 64, 17, (uint8_t)id);
+		held += dec(f, SD_ETH_IPV4, b, n, 0, id + 1, 0, &p) == SD_IP_HELD;
+	}
+	for (uint32_t id = N; id-- > 0;) {
+		size_t n = v4pkt(b, 0, (uint16_t)id, 0, 64, 16, 17, (uint8_t)id);
+		if (dec(f, SD_ETH_IPV4, b, n, 0, N + 1, 0, &p) == SD_IP_DONE) {
+			done++;
+			right += p.first_frame == id + 1 && payload_is(p.payload, 0, 80, (uint8_t)id);
+		}
+	}
+	CU_ASSERT_EQUAL(held, N);
+	CU_ASSERT_EQUAL(done, N);
+	CU_ASSERT_EQUAL(right, N);
+	struct sd_ipfrag_stats s = stats(f);
+	CU_ASSERT_EQUAL(s.reassembled, N);
+	CU_ASSERT_EQUAL(s.dropped_limit, 0);
+	CU_ASSERT_EQUAL(s.held_bytes, 0);
+	sd_ipfrag_free(f);
+}
+
 static void test_frag_truncated(void)
 {
 	uint8_t b[2048];
@@ -813,6 +842,7 @@ static const struct sd_test tests[] = {
 	SD_TEST(test_frag_timeout),
 	SD_TEST(test_frag_memory_limit),
 	SD_TEST(test_frag_many_holes),
+	SD_TEST(test_frag_many_datagrams),
 	SD_TEST(test_frag_truncated),
 	SD_TEST(test_tunnels),
 	SD_TEST(test_tunnel_depth),
