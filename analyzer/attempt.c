@@ -25,6 +25,8 @@
 #define MAX_QUERIES 16      /* queries kept per step */
 #define MAX_ANSWERS 64      /* records kept per step */
 #define MAX_CONNS 16        /* connections kept per attempt */
+#define MAX_ATT_QUERIES 128 /* queries kept per attempt, all steps */
+#define MAX_ATT_ANSWERS 256 /* records kept per attempt, all steps */
 #define MAX_CERTS 16        /* certificates kept per connection */
 #define MAX_POOL 8          /* POOL steps per attempt (the heuristic takes any name) */
 #define MAX_OPEN 4096       /* open attempts overall; the least active is closed beyond */
@@ -101,7 +103,7 @@ struct qx {
 
 struct stepx {
 	struct qx q[MAX_QUERIES];
-	size_t cap_a;
+	size_t cap_q, cap_a;
 };
 
 struct connx {
@@ -110,7 +112,9 @@ struct connx {
 
 struct att {
 	struct sd_attempt *a;
-	struct stepx *sx;           /* parallel to a->steps, MAX_STEPS */
+	struct stepx *sx;           /* parallel to a->steps */
+	size_t cap_steps;
+	size_t nq_total, na_total;
 	struct connx cx[MAX_CONNS]; /* parallel to a->conns */
 	struct att *hnext;          /* client bucket */
 	struct att *lprev, *lnext;  /* activity list */
@@ -447,16 +451,20 @@ static int add_step(struct att *t, enum sd_role role, int parent, const char *na
 		t->dropped_steps++;
 		return -1;
 	}
-	if (!a->steps) {
-		a->steps = calloc(MAX_STEPS, sizeof *a->steps);
-		t->sx = calloc(MAX_STEPS, sizeof *t->sx);
-		if (!a->steps || !t->sx) {
-			free(a->steps);
-			free(t->sx);
-			a->steps = NULL;
-			t->sx = NULL;
+	if (a->nsteps == t->cap_steps) {
+		/* Most attempts have under ten steps: grow rather than reserve. */
+		size_t nc = t->cap_steps ? t->cap_steps * 2 : 8;
+		if (nc > MAX_STEPS)
+			nc = MAX_STEPS;
+		struct sd_step *ns = realloc(a->steps, nc * sizeof *ns);
+		if (!ns)
 			return -1;
-		}
+		a->steps = ns;
+		struct stepx *nx = realloc(t->sx, nc * sizeof *nx);
+		if (!nx)
+			return -1;
+		t->sx = nx;
+		t->cap_steps = nc;
 	}
 	int i = (int)a->nsteps++;
 	struct sd_step *st = &a->steps[i];
@@ -489,15 +497,12 @@ static int add_query(struct att *t, int si, const struct sd_event *ev, const str
 		     const char *qname, int resp_only)
 {
 	struct sd_step *st = &t->a->steps[si];
-	if (st->nqueries >= MAX_QUERIES) {
+	if (t->nq_total >= MAX_ATT_QUERIES ||
+	    grow(&st->queries, &t->sx[si].cap_q, st->nqueries, sizeof *st->queries, MAX_QUERIES) != 0) {
 		t->dropped_queries++;
 		return -1;
 	}
-	if (!st->queries) {
-		st->queries = calloc(MAX_QUERIES, sizeof *st->queries);
-		if (!st->queries)
-			return -1;
-	}
+	t->nq_total++;
 	int qi = (int)st->nqueries;
 	struct sd_query *q = &st->queries[qi];
 	memset(q, 0, sizeof *q);
@@ -525,10 +530,12 @@ static int add_query(struct att *t, int si, const struct sd_event *ev, const str
 static void add_answer(struct att *t, int si, const struct sd_dns_rr *rr, const struct sd_event *ev)
 {
 	struct sd_step *st = &t->a->steps[si];
-	if (grow(&st->answers, &t->sx[si].cap_a, st->nanswers, sizeof *st->answers, MAX_ANSWERS) != 0) {
+	if (t->na_total >= MAX_ATT_ANSWERS ||
+	    grow(&st->answers, &t->sx[si].cap_a, st->nanswers, sizeof *st->answers, MAX_ANSWERS) != 0) {
 		t->dropped_answers++;
 		return;
 	}
+	t->na_total++;
 	struct sd_answer *an = &st->answers[st->nanswers++];
 	memset(an, 0, sizeof *an);
 	an->type = rr->type;
@@ -642,12 +649,20 @@ static void step_update(struct att *t, int si)
 	}
 	if (st->via_cname)
 		copy_str(st->canonical, sizeof st->canonical, cur);
-	if (is_srv(st->role) && !st->expected[0])
-		for (size_t k = lo; k < hi; k++)
-			if (st->answers[k].type == SD_DNS_T_SRV && st->answers[k].section == SD_DNS_AN) {
-				copy_str(st->expected, sizeof st->expected, st->answers[k].target);
-				break;
-			}
+	/* SRV: the target RFC 2782 selection starts with (lowest priority,
+	 * then highest weight); connections say which one was really used. */
+	if (is_srv(st->role)) {
+		const struct sd_answer *pick = NULL;
+		for (size_t k = lo; k < hi; k++) {
+			const struct sd_answer *an = &st->answers[k];
+			if (an->type != SD_DNS_T_SRV || an->section != SD_DNS_AN)
+				continue;
+			if (!pick || an->priority < pick->priority ||
+			    (an->priority == pick->priority && an->weight > pick->weight))
+				pick = an;
+		}
+		copy_str(st->expected, sizeof st->expected, pick ? pick->target : "");
+	}
 }
 
 static void add_response(struct att *t, int si, int qi, const struct sd_event *ev, const struct sd_dns_msg *m)
@@ -669,7 +684,9 @@ static void add_response(struct att *t, int si, int qi, const struct sd_event *e
 	for (size_t k = 0; k < m->nrr; k++)
 		if (m->rr[k].section == SD_DNS_AN && m->rr[k].type == SD_DNS_T_SRV && nt < 8)
 			norm_name(targets[nt++], SD_ATT_NAME, m->rr[k].u.srv.target);
-	for (size_t k = 0; k < m->nrr; k++) {
+	/* A truncated response is not used by the client (it asks again over
+	 * TCP), so its partial records are not kept. */
+	for (size_t k = 0; k < m->nrr && !m->tc; k++) {
 		const struct sd_dns_rr *rr = &m->rr[k];
 		int keep = 0;
 		if (rr->section == SD_DNS_AN)
@@ -1299,7 +1316,7 @@ static void on_conn_event(struct sd_attempts *s, const struct sd_event *ev)
 			return;
 		/* Link only at the start of a connection (SYN, or its first
 		 * event when the capture missed the SYN). */
-		if (ev->type != SD_EV_TCP_SYN && tcp_ev && !ev->u.tcp.midstream && ev->type != SD_EV_TCP_ESTABLISHED)
+		if (ev->type != SD_EV_TCP_SYN && tcp_ev && !ev->u.tcp.midstream)
 			return;
 		if (!(r = link_conn(s, ev))) {
 			s->ign[slot] = ev->conn_id;

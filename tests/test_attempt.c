@@ -22,6 +22,7 @@ static struct sd_attempt *got[64];
 static size_t ngot;
 
 static const char *CLI = "10.0.0.5", *DNS = "10.0.0.1";
+static uint8_t PROTO = 17; /* transport of the DNS events emitted */
 
 static struct sd_addr ip(const char *s)
 {
@@ -125,7 +126,7 @@ static void emit_dns(enum sd_ev_type type, uint64_t frame, int64_t ms, const cha
 	ev.type = type;
 	ev.frame = ev.frame_first = frame;
 	ev.ts_ns = T0 + ms * MS;
-	ev.proto = 17;
+	ev.proto = PROTO;
 	if (type == SD_EV_DNS_RESPONSE) {
 		ev.src = ip(DNS);
 		ev.dst = ip(cli);
@@ -622,6 +623,47 @@ static void test_srv_additional_and_target(void)
 	teardown();
 }
 
+/* A truncated UDP answer is retried over TCP: the TCP answer decides and
+ * the SRV target is the one with the lowest priority. */
+static void test_tc_then_tcp(void)
+{
+	setup("oc2007");
+	const char *n = "_sipinternaltls._tcp.contoso.com";
+	q(CLI, 1, 0, n, SD_DNS_T_SRV, 1);
+	msg(1, n, SD_DNS_T_SRV, 1, 0);
+	M.tc = 1;
+	rr_srv(n, 5061, "backup.contoso.com");
+	M.rr[0].u.srv.priority = 20;
+	resp(CLI, 2, 1, 1);
+	PROTO = 6;
+	msg(1, n, SD_DNS_T_SRV, 0, 0);
+	emit_dns(SD_EV_DNS_QUERY, 5, 3, CLI, 0, -1);
+	msg(1, n, SD_DNS_T_SRV, 1, 0);
+	rr_srv(n, 5061, "backup.contoso.com");
+	M.rr[0].u.srv.priority = 20;
+	rr_srv(n, 5061, "pool.contoso.com");
+	M.rr[1].u.srv.priority = 10;
+	resp(CLI, 7, 4, 5);
+	PROTO = 17;
+	finish();
+	CU_ASSERT_EQUAL_FATAL(ngot, 1);
+	const struct sd_step *st = step(got[0], 0);
+	CU_ASSERT_EQUAL(got[0]->nsteps, 1);
+	CU_ASSERT_EQUAL(st->nqueries, 2);
+	CU_ASSERT_EQUAL(st->queries[0].tc, 1);
+	CU_ASSERT_EQUAL(st->queries[0].nanswers, 0); /* not used by the client */
+	CU_ASSERT_EQUAL(st->queries[1].retransmit, 1);
+	CU_ASSERT_EQUAL(st->retries, 1);
+	CU_ASSERT_EQUAL(st->tc, 1);
+	CU_ASSERT_EQUAL(st->resp_frame, 7);
+	CU_ASSERT_EQUAL(st->transport, 6);
+	CU_ASSERT_EQUAL(st->queries[0].transport, 17);
+	CU_ASSERT_EQUAL(st->nanswers, 2);
+	CU_ASSERT_EQUAL(st->resolved, 1);
+	CU_ASSERT_STRING_EQUAL(st->expected, "pool.contoso.com");
+	teardown();
+}
+
 static void test_retransmit_and_unanswered(void)
 {
 	setup(NULL);
@@ -855,6 +897,7 @@ static const struct sd_test tests[] = {
 	SD_TEST(test_suffix_retry),
 	SD_TEST(test_a_aaaa_grouped),
 	SD_TEST(test_srv_additional_and_target),
+	SD_TEST(test_tc_then_tcp),
 	SD_TEST(test_retransmit_and_unanswered),
 	SD_TEST(test_idle_timeout),
 	SD_TEST(test_mid_capture_start),
