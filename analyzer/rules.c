@@ -299,11 +299,6 @@ static unsigned max_order(const struct rctx *r)
 	return m;
 }
 
-static int sev_at_most(int known_doc, enum sd_severity want)
-{
-	return known_doc ? want : SD_SEV_INFO;
-}
-
 /* ------------------------------------------------------------- SRV checks */
 
 static int expected_srv_port(enum sd_role role)
@@ -531,8 +526,9 @@ static void check_ad(struct rctx *r, int *ad_ok)
 			nconn++;
 			if (cn->outcome == SD_CONN_HANDSHAKE_DONE || cn->outcome == SD_CONN_PLAIN_TCP)
 				okc = 1;
-			else if (conn_failed(cn) && failc < 0)
-				failc = (int)c;
+			else if ((cn->outcome == SD_CONN_REFUSED || cn->outcome == SD_CONN_RESET ||
+				  cn->outcome == SD_CONN_TIMEOUT) && failc < 0)
+				failc = (int)c; /* a TLS failure means the service answered */
 		}
 		if (okc)
 			*ad_ok = 1;
@@ -686,12 +682,13 @@ static void check_order(struct rctx *r)
 			}
 			if (prev >= 0 && r->a->steps[si].order < r->a->steps[prev].order) {
 				struct sd_finding *f = add(r, "ORDER_MISMATCH", osev, si, -1);
-				int beta = g && p->na >= 2 && !strcmp(p->a[0].name, "sipinternal") && role == SD_ROLE_F1;
+				int beta = g && !strcmp(p->a[0].name, "sipinternal") && role == SD_ROLE_F2 &&
+					   r->a->steps[prev].role == SD_ROLE_F1;
 
 				step_frames(r, f, si);
 				step_frames(r, f, prev);
 				set_msg(f, "%s was looked up before %s; profile %s has the opposite order",
-					r->a->steps[prev].name, r->a->steps[si].name, p->name);
+					r->a->steps[si].name, r->a->steps[prev].name, p->name);
 				if (beta)
 					set_fix(f, "None on the server; this is the R2 beta order: analyse with --profile oc2007r2-beta");
 				else
@@ -892,8 +889,8 @@ static void check_flow(struct rctx *r, int chosen_srv, int ad_ok)
 						s->name, next, p->name);
 					set_fix(f, "Make %s work, or delete it so the client falls through to %s", s->name, next);
 				} else {
-					f = add(r, "STOPPED_EARLY",
-						sev_at_most(p->continue_after_connect_fail == SD_TRI_YES, SD_SEV_WARN), last_f, ff);
+					/* continuing after a failed connection is [blog, confirm] (UCS14): info */
+					f = add(r, "STOPPED_EARLY", SD_SEV_INFO, last_f, ff);
 					set_msg(f, "%s resolved and its connection failed, but the client did not go on to %s as profile %s does",
 						s->name, next, p->name);
 					set_fix(f, "Make %s work; check the client version (--profile)", s->name);
@@ -920,8 +917,7 @@ static void check_flow(struct rctx *r, int chosen_srv, int ad_ok)
 				set_msg(f, "no SRV record for %s and the client looked up no fallback name (%s.%s next)",
 					dom(r), p->a[0].name, dom(r));
 			} else if (path_failed && !p->a_only_if_no_srv) {
-				f = add(r, "STOPPED_EARLY",
-					sev_at_most(p->continue_after_connect_fail == SD_TRI_YES, SD_SEV_WARN), chosen_srv, -1);
+				f = add(r, "STOPPED_EARLY", SD_SEV_INFO, chosen_srv, -1);
 				set_msg(f, "the SRV path via %s failed and the client did not go on to %s.%s as profile %s does",
 					a->steps[chosen_srv].name, p->a[0].name, dom(r), p->name);
 			} else if (path_failed) {
@@ -1351,7 +1347,9 @@ size_t sd_rules_check(struct sd_attempt *a, const struct sd_profile *p, const st
 				last_step = (int)i;
 		a->winning_conn = last_conn;
 		a->winning_step = last_conn >= 0 ? a->conns[last_conn].step : last_step;
-		if (incomplete || !a->nsteps)
+		/* Autodiscover answered but what it named is not in the capture: the
+		 * sign-in went on out of sight (HTTPS), so no verdict */
+		if (incomplete || !a->nsteps || (ad_ok && last_conn < 0))
 			a->verdict = SD_VERDICT_INCONCLUSIVE;
 		else
 			a->verdict = SD_VERDICT_FAILED;
