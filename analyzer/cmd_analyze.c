@@ -291,9 +291,17 @@ static void summary(struct an *c)
 		(unsigned long long)c->inconclusive);
 	if (c->ncodes) {
 		qsort(c->codes, c->ncodes, sizeof *c->codes, cmp_code);
-		fputs("  findings ", out);
-		for (size_t i = 0; i < c->ncodes && i < TOP_CODES; i++)
-			fprintf(out, "%s %s %llu", i ? "," : "", c->codes[i].code, (unsigned long long)c->codes[i].n);
+		/* codes come from the rules, not packets, but keep 80 columns */
+		int col = fprintf(out, "  findings ");
+		for (size_t i = 0; i < c->ncodes && i < TOP_CODES; i++) {
+			char item[64];
+			int n = snprintf(item, sizeof item, " %s %llu%s", c->codes[i].code,
+					 (unsigned long long)c->codes[i].n,
+					 i + 1 < c->ncodes && i + 1 < TOP_CODES ? "," : "");
+			if (i && col + n > 80)
+				col = fprintf(out, "\n%11s", "");
+			col += fprintf(out, "%s", item);
+		}
 		fputc('\n', out);
 	}
 	if (c->store)
