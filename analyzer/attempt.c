@@ -1578,8 +1578,13 @@ void sd_attempts_finish(struct sd_attempts *s)
 		else
 			close_att(s, t, c == CAND_CONNECTED ? SD_END_CONNECTED : SD_END_GAVE_UP);
 	}
-	while (s->lhead)
-		close_att(s, s->lhead, SD_END_CAPTURE_END);
+	while (s->lhead) {
+		struct att *t = s->lhead;
+		/* Quiet for settle_ns after Autodiscover answered: ended as an
+		 * idle expiry would have ended it. */
+		int ad = ad_connected(t->a) && s->now - t->last_ts >= s->settle_ns;
+		close_att(s, t, ad ? SD_END_CONNECTED : SD_END_CAPTURE_END);
+	}
 }
 
 struct sd_attempt *sd_attempts_next(struct sd_attempts *s)

@@ -412,6 +412,8 @@ static void test_lab_story(void)
 	CU_ASSERT_STRING_EQUAL(step(a, 5)->expected, "sip.schertz.local");
 	CU_ASSERT_EQUAL(a->nconns, 0);
 	CU_ASSERT_EQUAL(a->evidence_incomplete, 0);
+	CU_ASSERT_EQUAL(a->checked, 1);
+	CU_ASSERT_EQUAL(a->verdict, SD_VERDICT_FAILED);
 
 	a = got[1];
 	CU_ASSERT_EQUAL(a->id, 2);
@@ -452,6 +454,11 @@ static void test_lab_story(void)
 	CU_ASSERT_EQUAL_FATAL(c->certs[0].cert.nsan_dns, 2);
 	CU_ASSERT_STRING_EQUAL(c->certs[0].cert.san_dns[1], "sip.schertz.local");
 	CU_ASSERT_PTR_EQUAL(c->certs[0].cert.der, c->certs[0].der);
+	CU_ASSERT_EQUAL(a->verdict, SD_VERDICT_FAILED);
+	int san = 0;
+	for (size_t i = 0; i < a->nfindings; i++)
+		san |= strcmp(a->findings[i].code, "CERT-SAN") == 0 && a->findings[i].severity == SD_SEV_ERROR;
+	CU_ASSERT(san);
 
 	a = got[2];
 	CU_ASSERT_EQUAL(a->id, 3);
@@ -467,6 +474,7 @@ static void test_lab_story(void)
 	CU_ASSERT_EQUAL(a->conns[0].outcome, SD_CONN_HANDSHAKE_DONE);
 	CU_ASSERT_EQUAL(a->conns[0].enc_frame, 59);
 	CU_ASSERT_STRING_EQUAL(a->conns[0].expected, "sip.schertz.local");
+	CU_ASSERT_EQUAL(a->verdict, SD_VERDICT_SIGNED_IN);
 	CU_ASSERT_EQUAL(sd_attempts_completed(S), 3);
 	CU_ASSERT_EQUAL(sd_attempts_open(S), 0);
 	teardown();
@@ -840,6 +848,44 @@ static void test_tls13_and_reset(void)
 	teardown();
 }
 
+/* Frames cut by the snaplen: a DNS response and a linked connection's data. */
+static void test_truncated_evidence(void)
+{
+	setup("oc2007");
+	q(CLI, 1, 0, "sip.contoso.com", SD_DNS_T_A, 1);
+	msg(1, "sip.contoso.com", SD_DNS_T_A, 1, 0);
+	rr_a(SD_DNS_AN, "sip.contoso.com", "10.0.9.9");
+	M.status = SD_E_TRUNC;
+	resp(CLI, 2, 1, 1);
+	tcpev(SD_EV_TCP_SYN, 3, 10, CLI, "10.0.9.9", 5061, 61, 0);
+	struct sd_event ev;
+	memset(&ev, 0, sizeof ev);
+	ev.type = SD_EV_DECODE_ERROR;
+	ev.frame = ev.frame_first = 4;
+	ev.ts_ns = T0 + 11 * MS;
+	ev.proto = 6;
+	ev.src = ip(CLI);
+	ev.dst = ip("10.0.9.9");
+	ev.conn_id = 61;
+	ev.u.err.status = SD_E_TRUNC;
+	ev.u.err.layer = "tls";
+	ev.u.err.msg = "record cut";
+	sd_attempts_event(S, &ev);
+	ev.frame = 5;
+	ev.u.err.status = SD_E_MALFORMED; /* the wire's fault, not the capture's */
+	sd_attempts_event(S, &ev);
+	finish();
+	CU_ASSERT_EQUAL_FATAL(ngot, 1);
+	const struct sd_attempt *a = got[0];
+	CU_ASSERT_EQUAL(a->evidence_incomplete, 1);
+	CU_ASSERT_EQUAL_FATAL(a->nincomplete_frames, 2);
+	CU_ASSERT_EQUAL(a->incomplete_frames[0], 2);
+	CU_ASSERT_EQUAL(a->incomplete_frames[1], 4);
+	CU_ASSERT_EQUAL(step(a, 0)->queries[0].status, SD_E_TRUNC);
+	CU_ASSERT_EQUAL(step(a, 0)->resolved, 1);
+	teardown();
+}
+
 /* 5000 clients at once: open attempts stay capped, the rest close. */
 static void test_bounded(void)
 {
@@ -904,6 +950,7 @@ static const struct sd_test tests[] = {
 	SD_TEST(test_autodiscover_pool),
 	SD_TEST(test_cname_target_and_plain_tcp),
 	SD_TEST(test_tls13_and_reset),
+	SD_TEST(test_truncated_evidence),
 	SD_TEST(test_bounded),
 	SD_TEST(test_strings),
 	{ 0 },
