@@ -1,6 +1,6 @@
 /*
  * report.h - a completed attempt as text for people (80 columns) or as one
- * JSON object per line for scripts (fields in docs/findings.md, "JSON").
+ * JSON object per line for scripts (fields in docs/analyze-json.md).
  */
 #ifndef SD_REPORT_H
 #define SD_REPORT_H
