@@ -7,12 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "attempt.h"
+#include "batch.h"
 #include "dns.h"
 #include "report.h"
 #include "testutil.h"
@@ -686,10 +689,147 @@ static void test_json_srv(void)
 	sd_attempt_free(a);
 }
 
+/* ---------------------------------------------------------------- batch */
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	CU_ASSERT_FATAL(f != NULL);
+	fwrite(data, 1, len, f);
+	fclose(f);
+}
+
+/* Captures are recognised by their first bytes, whatever their names. */
+static void test_is_capture(void)
+{
+	char dir[] = "/tmp/sd_test_report_XXXXXX";
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	char p[256];
+	static const struct {
+		const char *name;
+		const char *bytes;
+		size_t len;
+		int want;
+	} cases[] = {
+		{ "pcap-le", "\xd4\xc3\xb2\xa1rest", 8, 1 },  { "pcap-be", "\xa1\xb2\xc3\xd4", 4, 1 },
+		{ "pcap-ns", "\x4d\x3c\xb2\xa1", 4, 1 },      { "pcapng", "\x0a\x0d\x0d\x0a....", 8, 1 },
+		{ "gz.txt", "\x1f\x8b", 2, 1 },                 { "text.pcap", "hello", 5, 0 },
+		{ "short", "\xd4\xc3", 2, 0 },                  { "empty", "", 0, 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(p, sizeof p, "%s/%s", dir, cases[i].name);
+		write_file(p, cases[i].bytes, cases[i].len);
+		CU_ASSERT_EQUAL(sd_is_capture(p), cases[i].want);
+		unlink(p);
+	}
+	snprintf(p, sizeof p, "%s/missing", dir);
+	CU_ASSERT_EQUAL(sd_is_capture(p), -1);
+	rmdir(dir);
+}
+
+/* Directories: captures only, sorted, recursive, no symlink loops; named
+ * files as named; patterns through glob(3). */
+static void test_inputs(void)
+{
+	char dir[] = "/tmp/sd_test_report_XXXXXX";
+	CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+	char p[256], q[256], err[256];
+	static const char pcap[] = "\xd4\xc3\xb2\xa1";
+	snprintf(p, sizeof p, "%s/sub", dir);
+	CU_ASSERT_FATAL(mkdir(p, 0700) == 0);
+	snprintf(p, sizeof p, "%s/b.pcap", dir);
+	write_file(p, pcap, 4);
+	snprintf(p, sizeof p, "%s/a.txt", dir);
+	write_file(p, "notes", 5);
+	snprintf(p, sizeof p, "%s/sub/c.cap", dir);
+	write_file(p, pcap, 4);
+	snprintf(p, sizeof p, "%s/sub/loop", dir);
+	CU_ASSERT_FATAL(symlink(dir, p) == 0);
+
+	struct sd_inputs in = { 0 };
+	CU_ASSERT_EQUAL(sd_inputs_add(&in, dir, err, sizeof err), 0);
+	CU_ASSERT_EQUAL_FATAL(in.n, 2);
+	snprintf(q, sizeof q, "%s/b.pcap", dir);
+	CU_ASSERT_STRING_EQUAL(in.paths[0], q);
+	snprintf(q, sizeof q, "%s/sub/c.cap", dir);
+	CU_ASSERT_STRING_EQUAL(in.paths[1], q);
+	sd_inputs_free(&in);
+
+	/* a file named explicitly is kept even when it is not a capture: reading
+	 * it then says why */
+	snprintf(p, sizeof p, "%s/a.txt", dir);
+	CU_ASSERT_EQUAL(sd_inputs_add(&in, p, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(in.n, 1);
+	snprintf(p, sizeof p, "%s/*.pcap", dir);
+	CU_ASSERT_EQUAL(sd_inputs_add(&in, p, err, sizeof err), 0);
+	CU_ASSERT_EQUAL_FATAL(in.n, 2);
+	snprintf(q, sizeof q, "%s/b.pcap", dir);
+	CU_ASSERT_STRING_EQUAL(in.paths[1], q);
+	snprintf(p, sizeof p, "%s/*.nothing", dir);
+	CU_ASSERT_EQUAL(sd_inputs_add(&in, p, err, sizeof err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "no file matches"));
+	CU_ASSERT_EQUAL(in.n, 2);
+	sd_inputs_free(&in);
+
+	const char *rm[] = { "sub/loop", "sub/c.cap", "b.pcap", "a.txt" };
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof p, "%s/%s", dir, rm[i]);
+		unlink(p);
+	}
+	snprintf(p, sizeof p, "%s/sub", dir);
+	rmdir(p);
+	rmdir(dir);
+}
+
+#define NBATCH 40
+struct batch_rec {
+	int worked[NBATCH];
+	int done_seen_work[NBATCH];
+	size_t order[NBATCH];
+	size_t ndone;
+};
+
+static void b_work(void *ud, size_t i)
+{
+	struct batch_rec *r = ud;
+	/* early items slowest, so workers finish out of order */
+	usleep((useconds_t)((NBATCH - i) % 7) * 300);
+	r->worked[i]++;
+}
+
+static void b_done(void *ud, size_t i)
+{
+	struct batch_rec *r = ud;
+	r->done_seen_work[i] = r->worked[i];
+	r->order[r->ndone++] = i;
+}
+
+/* Results are consumed in input order, each after its work, whatever -j. */
+static void test_batch_order(void)
+{
+	static const unsigned jobs[] = { 1, 2, 4, 64 };
+	for (size_t k = 0; k < sizeof jobs / sizeof jobs[0]; k++) {
+		struct batch_rec r;
+		memset(&r, 0, sizeof r);
+		sd_batch_run(NBATCH, jobs[k], b_work, b_done, &r);
+		CU_ASSERT_EQUAL(r.ndone, NBATCH);
+		for (size_t i = 0; i < NBATCH; i++) {
+			CU_ASSERT_EQUAL(r.order[i], i);
+			CU_ASSERT_EQUAL(r.worked[i], 1);
+			CU_ASSERT_EQUAL(r.done_seen_work[i], 1);
+		}
+	}
+	struct batch_rec r;
+	memset(&r, 0, sizeof r);
+	sd_batch_run(0, 4, b_work, b_done, &r);
+	CU_ASSERT_EQUAL(r.ndone, 0);
+}
+
 static const struct sd_test tests[] = {
 	SD_TEST(test_text_exact), SD_TEST(test_text_srv_ipv6), SD_TEST(test_verbose),
 	SD_TEST(test_color),      SD_TEST(test_sanitize),      SD_TEST(test_wrap_long),
 	SD_TEST(test_event_order), SD_TEST(test_json),         SD_TEST(test_json_srv),
+	SD_TEST(test_is_capture), SD_TEST(test_inputs),        SD_TEST(test_batch_order),
 	{ 0 },
 };
 
