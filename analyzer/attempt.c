@@ -787,25 +787,10 @@ static int classify(struct sd_attempts *s, const struct sd_addr *client, const c
 		copy_str(r->name, sizeof r->name, st->name);
 		return 0;
 	}
-	/* 2. Another discovery name of an open attempt's domain. */
-	for (struct att *t = s->cb[h]; t; t = t->hnext) {
-		if (!same_client(t, client))
-			continue;
-		int sfx = match_disc(qname, t->a->domain, qtype, &r->role);
-		if (sfx >= 0) {
-			r->att = t;
-			/* The step is named without any search suffix. */
-			for (size_t i = 0; i < NDISC; i++)
-				if (disc[i].role == r->role)
-					snprintf(r->name, sizeof r->name, "%s%s", disc[i].pfx, t->a->domain);
-			return 0;
-		}
-	}
-	/* 3. Follow-ups: the A/AAAA of a name an answer pointed to, or (after
-	 * Autodiscover answered) of the pool it named. */
+	/* 2. The A/AAAA of a name an answer pointed to. Before the discovery
+	 * names: an SRV target is often sip.D, and then it is the SRV path,
+	 * not the fallback step F2. */
 	if (qtype == SD_DNS_T_A || qtype == SD_DNS_T_AAAA) {
-		struct att *pool = NULL;
-		int pool_parent = -1;
 		for (struct att *t = s->cb[h]; t; t = t->hnext) {
 			if (!same_client(t, client))
 				continue;
@@ -822,25 +807,43 @@ static int classify(struct sd_attempts *s, const struct sd_addr *client, const c
 						return 0;
 					}
 				}
-				if (is_ad(st->role) && !pool && t->npool < MAX_POOL) {
-					for (size_t c = 0; c < t->a->nconns; c++)
-						if (t->a->conns[c].step == (int)i &&
-						    t->a->conns[c].outcome == SD_CONN_HANDSHAKE_DONE) {
-							pool = t;
-							pool_parent = (int)i;
-						}
-				}
 			}
 		}
-		if (pool) {
-			r->att = pool;
-			r->role = SD_ROLE_POOL;
-			r->parent = pool_parent;
-			copy_str(r->name, sizeof r->name, qname);
+	}
+	/* 3. Another discovery name of an open attempt's domain. */
+	for (struct att *t = s->cb[h]; t; t = t->hnext) {
+		if (!same_client(t, client))
+			continue;
+		int sfx = match_disc(qname, t->a->domain, qtype, &r->role);
+		if (sfx >= 0) {
+			r->att = t;
+			/* The step is named without any search suffix. */
+			for (size_t i = 0; i < NDISC; i++)
+				if (disc[i].role == r->role)
+					snprintf(r->name, sizeof r->name, "%s%s", disc[i].pfx, t->a->domain);
 			return 0;
 		}
 	}
-	/* 4. A late suffix retry of a domain whose attempt just closed. */
+	/* 4. After Autodiscover answered: the pool it named (heuristic: any
+	 * address lookup that follows the HTTPS session). */
+	if (qtype == SD_DNS_T_A || qtype == SD_DNS_T_AAAA) {
+		for (struct att *t = s->cb[h]; t; t = t->hnext) {
+			if (!same_client(t, client) || t->npool >= MAX_POOL)
+				continue;
+			for (size_t c = 0; c < t->a->nconns; c++) {
+				const struct sd_conn *cn = &t->a->conns[c];
+				if (cn->step >= 0 && is_ad(t->a->steps[cn->step].role) &&
+				    cn->outcome == SD_CONN_HANDSHAKE_DONE) {
+					r->att = t;
+					r->role = SD_ROLE_POOL;
+					r->parent = cn->step;
+					copy_str(r->name, sizeof r->name, qname);
+					return 0;
+				}
+			}
+		}
+	}
+	/* 5. A late suffix retry of a domain whose attempt just closed. */
 	for (size_t i = 0; i < DOMAIN_RING; i++) {
 		if (!s->ring[i].d[0] || !sd_addr_eq(&s->ring[i].c, client))
 			continue;
@@ -853,7 +856,7 @@ static int classify(struct sd_attempts *s, const struct sd_addr *client, const c
 			return 0;
 		}
 	}
-	/* 5. A discovery name never seen: it names D. */
+	/* 6. A discovery name never seen: it names D. */
 	if (parse_disc(qname, qtype, &r->role, r->dom) == 0) {
 		copy_str(r->name, sizeof r->name, qname);
 		return 0;

@@ -633,6 +633,35 @@ static void test_srv_additional_and_target(void)
 
 /* A truncated UDP answer is retried over TCP: the TCP answer decides and
  * the SRV target is the one with the lowest priority. */
+/* An SRV target named sip.D is the SRV path, not fallback F2; SNI picks
+ * between two steps that gave the same address. */
+static void test_srv_target_sip_and_sni(void)
+{
+	setup("lync2013");
+	q(CLI, 1, 0, "_sipinternaltls._tcp.contoso.com", SD_DNS_T_SRV, 1);
+	msg(1, "_sipinternaltls._tcp.contoso.com", SD_DNS_T_SRV, 1, 0);
+	rr_srv("_sipinternaltls._tcp.contoso.com", 5061, "sip.contoso.com");
+	resp(CLI, 2, 1, 1);
+	qa(CLI, 3, 2, "sip.contoso.com", "10.0.10.1");
+	qa(CLI, 5, 3, "sipinternal.contoso.com", "10.0.10.1");
+	tcpev(SD_EV_TCP_SYN, 7, 10, CLI, "10.0.10.1", 5061, 71, 0);
+	tcpev(SD_EV_TCP_ESTABLISHED, 8, 11, CLI, "10.0.10.1", 5061, 71, 1);
+	chello(9, 12, CLI, "10.0.10.1", 71, "sip.contoso.com");
+	finish();
+	CU_ASSERT_EQUAL_FATAL(ngot, 1);
+	const struct sd_attempt *a = got[0];
+	CU_ASSERT_EQUAL_FATAL(a->nsteps, 3);
+	CU_ASSERT_EQUAL(step(a, 1)->role, SD_ROLE_SRV_TARGET);
+	CU_ASSERT_EQUAL(step(a, 1)->parent, 0);
+	CU_ASSERT_EQUAL(step(a, 2)->role, SD_ROLE_F1);
+	CU_ASSERT_EQUAL_FATAL(a->nconns, 1);
+	CU_ASSERT_EQUAL(a->conns[0].step, 1); /* the latest answer was F1's; SNI says the target */
+	CU_ASSERT_STRING_EQUAL(a->conns[0].expected, "sip.contoso.com");
+	CU_ASSERT_EQUAL(step(a, 1)->conn, 0);
+	CU_ASSERT_EQUAL(step(a, 2)->conn, -1);
+	teardown();
+}
+
 static void test_tc_then_tcp(void)
 {
 	setup("oc2007");
@@ -943,6 +972,7 @@ static const struct sd_test tests[] = {
 	SD_TEST(test_suffix_retry),
 	SD_TEST(test_a_aaaa_grouped),
 	SD_TEST(test_srv_additional_and_target),
+	SD_TEST(test_srv_target_sip_and_sni),
 	SD_TEST(test_tc_then_tcp),
 	SD_TEST(test_retransmit_and_unanswered),
 	SD_TEST(test_idle_timeout),
