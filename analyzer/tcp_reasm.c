@@ -109,7 +109,8 @@ struct sd_tcp {
 	struct sd_tcp_limits lim;
 	struct sd_tcp_cb cb;
 	struct tconn **bucket;
-	uint32_t nbucket; /* power of two */
+	uint32_t nbucket; /* power of two, grown with the table (load <= 1) */
+	struct tconn *last; /* last connection hit: packets come in bursts per flow */
 	struct tconn *lru_head, *lru_tail;
 	size_t nconn;     /* entries, tombstones included */
 	size_t held_cost; /* over all directions */
@@ -129,13 +130,14 @@ static uint32_t mix32(uint32_t h)
 	return h;
 }
 
+/* Word-wise: this runs for every packet, so no byte loop. */
 static uint32_t ep_hash(const struct sd_addr *a, uint16_t port)
 {
-	uint32_t h = 2166136261u ^ a->family;
-	size_t n = a->family == 4 ? 4 : 16;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ a->a[i]) * 16777619u;
-	h = (h ^ port) * 16777619u;
+	uint32_t w[4];
+	memcpy(w, a->a, sizeof w);
+	uint32_t h = w[0] * 0x9e3779b1u ^ ((uint32_t)port << 8 | a->family);
+	if (a->family != 4)
+		h ^= mix32(w[1] + 0x7f4a7c15u) ^ mix32(w[2] * 0x85ebca6bu) ^ mix32(w[3] + 0xc2b2ae35u);
 	return mix32(h);
 }
 
@@ -145,13 +147,25 @@ static uint32_t tuple_hash(const struct sd_addr *s, uint16_t sp, const struct sd
 	return mix32(ep_hash(s, sp) + ep_hash(d, dp));
 }
 
-static int addr_eq(const struct sd_addr *x, const struct sd_addr *y)
+/* Fixed-size word compares (inlined) rather than a memcmp call per packet. */
+static inline int addr_eq(const struct sd_addr *x, const struct sd_addr *y)
 {
-	return x->family == y->family && memcmp(x->a, y->a, x->family == 4 ? 4 : 16) == 0;
+	if (x->family != y->family)
+		return 0;
+	uint64_t a[2], b[2];
+	if (x->family == 4) {
+		uint32_t u, v;
+		memcpy(&u, x->a, 4);
+		memcpy(&v, y->a, 4);
+		return u == v;
+	}
+	memcpy(a, x->a, 16);
+	memcpy(b, y->a, 16);
+	return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
 }
 
 /* Which direction a packet from (s,sp) to (d,dp) is in c, or -1. */
-static int match_dir(const struct tconn *c, const struct sd_addr *s, uint16_t sp, const struct sd_addr *d,
+static inline int match_dir(const struct tconn *c, const struct sd_addr *s, uint16_t sp, const struct sd_addr *d,
 		     uint16_t dp)
 {
 	const struct sd_tcp_conn_info *i = &c->info;
@@ -188,6 +202,8 @@ static void lru_append(struct sd_tcp *t, struct tconn *c)
 
 static void table_remove(struct sd_tcp *t, struct tconn *c)
 {
+	if (t->last == c)
+		t->last = NULL;
 	struct tconn **pp = &t->bucket[c->hash & (t->nbucket - 1)];
 	while (*pp && *pp != c)
 		pp = &(*pp)->hnext;
@@ -548,10 +564,34 @@ static void conn_open(struct sd_tcp *t, struct tconn *c, const struct sd_addr *c
 	c->user = t->cb.on_open ? t->cb.on_open(t->cb.ud, &c->info) : NULL;
 }
 
+/* Doubles the bucket array; keeps the old one if memory is short (the
+ * chains just get longer). A small table stays in cache for small captures. */
+static void table_grow(struct sd_tcp *t)
+{
+	uint32_t n = t->nbucket * 2;
+	struct tconn **nb = calloc(n, sizeof *nb);
+	if (!nb)
+		return;
+	for (uint32_t i = 0; i < t->nbucket; i++) {
+		struct tconn *c = t->bucket[i];
+		while (c) {
+			struct tconn *next = c->hnext;
+			c->hnext = nb[c->hash & (n - 1)];
+			nb[c->hash & (n - 1)] = c;
+			c = next;
+		}
+	}
+	free(t->bucket);
+	t->bucket = nb;
+	t->nbucket = n;
+}
+
 static struct tconn *conn_new(struct sd_tcp *t, uint32_t hash)
 {
 	while (t->nconn >= t->lim.max_conns && t->lru_head)
 		conn_evict(t, t->lru_head, 1);
+	if (t->nconn >= t->nbucket && t->nbucket < MAX_BUCKETS)
+		table_grow(t);
 	struct tconn *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
@@ -589,36 +629,31 @@ static int rst_ok(const struct tconn *c, int dir, uint32_t seq)
 	return !seq_lt(seq, h->next - RST_WINDOW) && !seq_lt(h->hi + RST_WINDOW, seq);
 }
 
+/* The connection of this 4-tuple (either way) and the packet's direction
+ * in it; NULL with *hash set for the insert when there is none. */
+static struct tconn *lookup(struct sd_tcp *t, const struct sd_addr *s, uint16_t sp, const struct sd_addr *d,
+			    uint16_t dp, int *dir, uint32_t *hash)
+{
+	*hash = 0;
+	if (t->last && (*dir = match_dir(t->last, s, sp, d, dp)) >= 0)
+		return t->last;
+	*hash = tuple_hash(s, sp, d, dp);
+	for (struct tconn *c = t->bucket[*hash & (t->nbucket - 1)]; c; c = c->hnext)
+		if (c->hash == *hash && (*dir = match_dir(c, s, sp, d, dp)) >= 0)
+			return c;
+	*dir = -1;
+	return NULL;
+}
+
 void sd_tcp_segment(struct sd_tcp *t, const struct sd_addr *src, const struct sd_addr *dst,
 		    const struct sd_tcp_seg *seg, uint64_t frame, int64_t ts_ns)
 {
 	uint8_t fl = seg->flags;
 	int syn = (fl & SD_TCP_SYN) != 0, ack = (fl & SD_TCP_ACK) != 0;
-	uint32_t hash = tuple_hash(src, seg->sport, dst, seg->dport);
-	struct tconn *c = t->bucket[hash & (t->nbucket - 1)];
-	int dir = -1;
-	for (; c; c = c->hnext)
-		if (c->hash == hash && (dir = match_dir(c, src, seg->sport, dst, seg->dport)) >= 0)
-			break;
-
-	if (c) {
-		lru_unlink(t, c);
-		lru_append(t, c);
-		/* A SYN with a new ISN, or a SYN from the server side, is a new
-		 * connection on a reused 4-tuple (whether or not we saw the old
-		 * one close). The same ISN from the client is a retransmission,
-		 * also after a refusal (Windows retries a refused SYN). */
-		if (syn && !ack) {
-			const struct half *hs = &c->h[dir];
-			int same_isn = hs->saw_syn_seq ? hs->isn == seg->seq
-							: hs->have_seq && hs->next == seg->seq + 1;
-			if (!same_isn || dir != SD_TCP_C2S) {
-				conn_close(t, c, c->last_frame, c->last_ts, 1);
-				conn_open(t, c, src, seg->sport, dst, seg->dport, 1, frame, ts_ns);
-				dir = SD_TCP_C2S;
-			}
-		}
-	} else {
+	uint32_t hash;
+	int dir;
+	struct tconn *c = lookup(t, src, seg->sport, dst, seg->dport, &dir, &hash);
+	if (!c) {
 		c = conn_new(t, hash);
 		if (!c)
 			return; /* out of memory: the segment is lost, nothing held */
@@ -629,7 +664,27 @@ void sd_tcp_segment(struct sd_tcp *t, const struct sd_addr *src, const struct sd
 			conn_open(t, c, dst, seg->dport, src, seg->sport, 0, frame, ts_ns);
 			dir = SD_TCP_S2C;
 		}
+	} else {
+		if (c != t->lru_tail) {
+			lru_unlink(t, c);
+			lru_append(t, c);
+		}
+		/* A SYN with a new ISN, or a SYN from the server side, is a new
+		 * connection on a reused 4-tuple (whether or not we saw the old
+		 * one close). The same ISN from the client is a retransmission,
+		 * also after a refusal (Windows retries a refused SYN). */
+		if (syn && !ack) {
+			const struct half *hs = &c->h[dir];
+			int same_isn = hs->saw_syn_seq ? hs->isn == seg->seq
+						       : hs->have_seq && hs->next == seg->seq + 1;
+			if (!same_isn || dir != SD_TCP_C2S) {
+				conn_close(t, c, c->last_frame, c->last_ts, 1);
+				conn_open(t, c, src, seg->sport, dst, seg->dport, 1, frame, ts_ns);
+				dir = SD_TCP_C2S;
+			}
+		}
 	}
+	t->last = c;
 	c->last_frame = frame;
 	c->last_ts = ts_ns;
 	if (c->closed)
@@ -720,9 +775,7 @@ struct sd_tcp *sd_tcp_new(const struct sd_tcp_limits *limits, const struct sd_tc
 		t->lim.idle_timeout_ns = DEF_IDLE_NS;
 	if (cb)
 		t->cb = *cb;
-	t->nbucket = 16;
-	while (t->nbucket < t->lim.max_conns && t->nbucket < MAX_BUCKETS)
-		t->nbucket <<= 1;
+	t->nbucket = 256;
 	t->bucket = calloc(t->nbucket, sizeof *t->bucket);
 	if (!t->bucket) {
 		free(t);

@@ -625,6 +625,77 @@ static void test_free_without_finish(void)
 	LOG_IS(HS " CLOSED");
 }
 
+/* Many connections, IPv4 and IPv6 mixed: the table grows past its first
+ * size and every packet still finds its own connection, either way round. */
+static uint64_t many_bytes[2001][2];
+static void *m_open(void *ud, const struct sd_tcp_conn_info *ci)
+{
+	(void)ud;
+	return ci->id <= 2000 ? many_bytes[ci->id] : NULL;
+}
+static int m_data(void *ud, void *conn, int dir, const uint8_t *d, size_t len, uint64_t f, int64_t ts)
+{
+	(void)ud, (void)f, (void)ts;
+	uint64_t *b = conn;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	/* payload names its connection: "<id>" */
+	CU_ASSERT_EQUAL((uint64_t)strtoul((const char *)d, NULL, 10), (uint64_t)(b - &many_bytes[0][0]) / 2);
+	b[dir] += len;
+	return 0;
+}
+
+static void test_many_conns(void)
+{
+	memset(many_bytes, 0, sizeof many_bytes);
+	struct sd_tcp_cb cb = { NULL, m_open, m_data, NULL, NULL };
+	struct sd_tcp *t = sd_tcp_new(NULL, &cb);
+	struct sd_addr c4, s4, c6, s6;
+	sd_addr_parse("192.0.2.7", &c4);
+	sd_addr_parse("198.51.100.1", &s4);
+	sd_addr_parse("2001:db8::7", &c6);
+	sd_addr_parse("2001:db8::1", &s6);
+	struct sd_tcp_seg g;
+	memset(&g, 0, sizeof g);
+	char buf[16];
+	uint64_t frame = 1;
+	/* ids 1..2000 in order of first sight: odd ids IPv4, even ids IPv6 */
+	for (int i = 1; i <= 2000; i++) {
+		int v6 = i % 2 == 0;
+		g.sport = (uint16_t)(10000 + i / 2);
+		g.dport = 443;
+		g.flags = SYN;
+		g.seq = (uint32_t)i * 1000u;
+		g.payload = cur_init(NULL, 0);
+		sd_tcp_segment(t, v6 ? &c6 : &c4, v6 ? &s6 : &s4, &g, frame++, 0);
+	}
+	/* data both ways, in reverse order of the connections */
+	for (int i = 2000; i >= 1; i--) {
+		int v6 = i % 2 == 0;
+		snprintf(buf, sizeof buf, "%d", i);
+		g.flags = PA;
+		g.payload = cur_init((const uint8_t *)buf, strlen(buf));
+		g.sport = (uint16_t)(10000 + i / 2);
+		g.dport = 443;
+		g.seq = (uint32_t)i * 1000u + 1;
+		sd_tcp_segment(t, v6 ? &c6 : &c4, v6 ? &s6 : &s4, &g, frame++, 0);
+		g.sport = 443;
+		g.dport = (uint16_t)(10000 + i / 2);
+		g.seq = 77;
+		sd_tcp_segment(t, v6 ? &s6 : &s4, v6 ? &c6 : &c4, &g, frame++, 0);
+	}
+	struct sd_tcp_stats st;
+	sd_tcp_stats(t, &st);
+	CU_ASSERT_EQUAL(st.conns_total, 2000);
+	CU_ASSERT_EQUAL(st.conns_live, 2000);
+	for (int i = 1; i <= 2000; i++) {
+		size_t want = (size_t)snprintf(buf, sizeof buf, "%d", i);
+		CU_ASSERT_EQUAL(many_bytes[i][0], want);
+		CU_ASSERT_EQUAL(many_bytes[i][1], want);
+	}
+	sd_tcp_finish(t);
+	sd_tcp_free(t);
+}
+
 /* Random property test: a stream cut in random segments, delivered shuffled
  * with duplicates and overlapping retransmissions, comes out exactly. */
 static uint32_t rng = 12345;
@@ -989,6 +1060,7 @@ static const struct sd_test tests[] = {
 	SD_TEST(test_zero_length),
 	SD_TEST(test_syn_data),
 	SD_TEST(test_free_without_finish),
+	SD_TEST(test_many_conns),
 	SD_TEST(test_random_shuffle),
 	SD_TEST(test_real_bighole),
 	SD_TEST(test_real_tls_ooo),
