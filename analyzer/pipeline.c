@@ -564,8 +564,13 @@ void sd_pipeline_frame(struct sd_pipeline *p, const struct sd_frame *f)
 	if (st == SD_IP_HELD)
 		return;
 	if (st != SD_IP_DONE) {
-		decode_error(p, st, "ip", st == SD_E_TRUNC ? "IP header cut by the capture" : "IP header malformed",
-			     NULL, NULL, 0, 0, 0, 0);
+		const char *why = st == SD_E_TRUNC	    ? "IP header cut by the capture"
+				  : st == SD_E_LIMIT	    ? "IP datagram dropped: reassembly or header limit reached"
+				  : st == SD_E_UNSUPPORTED ? "IP packet not decoded (tunnel too deep or unknown version)"
+							    : "IP header malformed";
+		decode_error(p, st, "ip", why, NULL, NULL, 0, 0, 0, 0);
+		if (st == SD_E_UNSUPPORTED || st == SD_E_LIMIT)
+			p->st.malformed--; /* counted apart: not the packet's fault */
 		return;
 	}
 	p->st.ip++;

@@ -67,7 +67,10 @@ def openssl_names(der):
 
 
 def tshark_view(path, tls_ports):
+    # out-of-order reassembly on: without it tshark drops every PDU whose
+    # segments arrived out of order (8 of 15 certificates in teams.pcap)
     cmd = [TSHARK, "-n", "-r", path, "-o", "tcp.desegment_tcp_streams:TRUE",
+           "-o", "tcp.reassemble_out_of_order:TRUE",
            "-o", "tls.desegment_ssl_records:TRUE",
            "-o", "tls.desegment_ssl_application_data:TRUE"]
     for p in sorted(tls_ports):

@@ -431,7 +431,10 @@ static void test_public_cut_file_keeps_earlier_results(void)
 		return;
 	CU_ASSERT_EQUAL(ri.status, -2);
 	CU_ASSERT_EQUAL(ri.frames, 621);
-	CU_ASSERT_EQUAL(c.certs, 7);
+	/* 15 Certificate messages: tshark finds the same 15 frames with
+	 * tcp.reassemble_out_of_order on; its default (and MANIFEST.tsv's 7)
+	 * drops the 8 whose segments arrived out of order. */
+	CU_ASSERT_EQUAL(c.certs, 15);
 	CU_ASSERT_PTR_NOT_NULL(strstr(ri.error, "621"));
 }
 
