@@ -30,7 +30,7 @@ make_certs() {
 	cert fabrikam pool01.fabrikam.com pool01.fabrikam.com
 	cert corp pool.corp.$D pool.corp.$D
 	cert expired pool.$D pool.$D start=20200101000000Z end=20210101000000Z
-	cert rogue pool.$D pool.$D issuer=rogue
+	cert untrusted pool.$D pool.$D issuer=rogue
 	cert clientauth pool.$D pool.$D eku=clientAuth
 	cert cnonly pool.$D -
 	cert cnnotsan pool.$D other.$D
@@ -267,7 +267,7 @@ sc_T12() {
 		"CERT-TIME:error; dialog 'problem verifying the certificate'; client closes after the handshake, no REGISTER."
 }
 sc_T13() {
-	srv_pool_with rogue
+	srv_pool_with untrusted
 	cap_up T13-cert-untrusted-root.pcap
 	client 1 --profile oc2007 --domain $D
 	meta T13-cert-untrusted-root.pcap oc2007 "--profile oc2007 --trust captures/certs/test-root-ca.pem" \
