@@ -16,6 +16,12 @@
  *    pointer) until it ages out, so the trailing ACKs and retransmissions
  *    after FIN/RST do not open a phantom mid-stream connection. Only a SYN
  *    with a new ISN reopens the 4-tuple (port reuse), as Wireshark does.
+ *    Data still in flight after an RST is therefore not delivered: nobody
+ *    received it (tshark does show it, as undecodable records).
+ *  - A connection closes when both sides sent a FIN, on an RST, on eviction
+ *    or at the end; only then do holes still open become gaps (a late
+ *    retransmission can fill a hole until then).
+ *  - Zero fields in sd_tcp_limits mean "the default" for that field.
  */
 #include "tcp_reasm.h"
 

@@ -355,6 +355,18 @@ static void test_refused(void)
 	sd_tcp_free(t);
 }
 
+static void test_client_abort(void)
+{
+	/* The client gives up on its own SYN: a RESET by the client, neither a
+	 * refusal nor a timeout. */
+	struct sd_tcp *t = mk(NULL);
+	seg(t, C, SYN, 1000, NULL, 1);
+	seg(t, C, RST, 1001, NULL, 2);
+	sd_tcp_finish(t);
+	LOG_IS("OPEN1:50000>443@1 SYN0@1 RESET0@2 CLOSED");
+	sd_tcp_free(t);
+}
+
 static void test_syn_timeout(void)
 {
 	struct sd_tcp *t = mk(NULL);
@@ -1047,6 +1059,7 @@ static const struct sd_test tests[] = {
 	SD_TEST(test_seq_wrap),
 	SD_TEST(test_gap_at_fin),
 	SD_TEST(test_refused),
+	SD_TEST(test_client_abort),
 	SD_TEST(test_syn_timeout),
 	SD_TEST(test_reset),
 	SD_TEST(test_fin_both_ways),
