@@ -716,6 +716,48 @@ static void test_client_ccs_then_encrypted_alert(void)
 	bfree(&kb);
 }
 
+/* A client offering TLS 1.3 whose CCS is real: the server chose 1.2, or
+ * (server side unseen) the client already sent its key exchange. */
+static void test_offered13_but_12(void)
+{
+	static const uint16_t vers[] = { 0x0304, 0x0303, 0 };
+	static const uint8_t one = 1, fin[40] = { 0x77 };
+	struct buf m = { 0 }, r = { 0 }, kb = { 0 };
+	client_hello(&m, "x.example", NULL, vers, 2);
+	rec(&r, 22, m.b, m.n);
+	size_t ch_len = r.n;
+	rec(&r, 20, &one, 1);
+	rec(&r, 22, fin, sizeof fin);
+	/* told 1.2: the CCS right after the hello is real */
+	struct sd_tls *t = mk(0, NULL);
+	sd_tls_feed(t, r.b, ch_len, 1, 0);
+	sd_tls_set_version(t, 0x0303);
+	CU_ASSERT_EQUAL(sd_tls_feed(t, r.b + ch_len, r.n - ch_len, 2, 0), 0);
+	CU_ASSERT_EQUAL(nev, 2);
+	CU_ASSERT_EQUAL(evs[1].kind, E_ENC);
+	CU_ASSERT_EQUAL(evs[1].version, 0x0303);
+	sd_tls_free(t);
+	/* not told: still dark after a ClientKeyExchange, the Finished unparsed */
+	put8(&kb, 1);
+	put8(&kb, 4);
+	m.n = r.n = 0;
+	client_hello(&m, "x.example", NULL, vers, 2);
+	hs(&m, 16, &kb);
+	rec(&r, 22, m.b, m.n);
+	rec(&r, 20, &one, 1);
+	rec(&r, 22, fin, sizeof fin);
+	t = mk(0, NULL);
+	CU_ASSERT_EQUAL(sd_tls_feed(t, r.b, r.n, 1, 0), 0);
+	CU_ASSERT_EQUAL(nev, 2);
+	CU_ASSERT_EQUAL(evs[0].kind, E_CH);
+	CU_ASSERT_EQUAL(evs[1].kind, E_ENC);
+	CU_ASSERT_EQUAL(count(E_ERR), 0);
+	sd_tls_free(t);
+	bfree(&m);
+	bfree(&r);
+	bfree(&kb);
+}
+
 static void test_plaintext_alerts(void)
 {
 	/* a warning does not end the decoding; the fatal one does */
@@ -800,9 +842,13 @@ static void test_sslv2_client_hello(void)
 	static const uint8_t one = 1;
 	rec(&r, 20, &one, 1);
 	struct sd_tls *t = mk(0, NULL);
-	CU_ASSERT_EQUAL(feed_steps(t, &r, 1, 2), 0);
+	CU_ASSERT_EQUAL(sd_tls_feed(t, r.b, 3, 1, 0), 0); /* header + message type */
+	for (size_t i = 3; i < r.n; i++)
+		CU_ASSERT_EQUAL(sd_tls_feed(t, r.b + i, 1, 2, 0), 0);
 	CU_ASSERT_EQUAL(nev, 2);
 	CU_ASSERT_EQUAL(evs[0].kind, E_CH);
+	CU_ASSERT_EQUAL(evs[0].ff, 1);
+	CU_ASSERT_EQUAL(evs[0].f, 2);
 	CU_ASSERT_EQUAL(evs[0].ch.legacy_version, 0x0301);
 	CU_ASSERT_EQUAL(evs[0].ch.ncipher, 3);
 	CU_ASSERT_STRING_EQUAL(evs[0].ch.sni, "");
@@ -1184,6 +1230,7 @@ static const struct sd_test tests[] = {
 	SD_TEST(test_long_chain_counts_all),
 	SD_TEST(test_empty_client_certificate),
 	SD_TEST(test_client_ccs_then_encrypted_alert),
+	SD_TEST(test_offered13_but_12),
 	SD_TEST(test_plaintext_alerts),
 	SD_TEST(test_appdata_before_ccs_is_encrypted),
 	SD_TEST(test_sslv2_client_hello),
