@@ -81,7 +81,9 @@ struct sd_tls; /* one direction of one connection */
 /* is_server: this direction is the server's (affects which hellos are expected). */
 struct sd_tls *sd_tls_new(int is_server, const struct sd_tls_cb *cb);
 /* Feeds in-order stream bytes. Returns 0 to go on, nonzero when there is
- * nothing more to learn from this direction (encrypted or failed). */
+ * nothing more to learn from this direction: after an alert, an error or a
+ * gap. Going dark alone is not the end: an encrypted alert that follows it
+ * still tells how the handshake ended. */
 int sd_tls_feed(struct sd_tls *t, const uint8_t *data, size_t len, uint64_t frame, int64_t ts_ns);
 /* A gap: the decoder stops unless the handshake is already over. */
 void sd_tls_gap(struct sd_tls *t, uint32_t len, uint64_t frame, int64_t ts_ns);
