@@ -9,6 +9,7 @@
 #include "common.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,7 +272,7 @@ static void read_sig_alg(const X509 *x, struct sd_cert *c)
 		snprintf(c->sig_alg, sizeof c->sig_alg, "unknown");
 }
 
-int sd_x509_decode(const uint8_t *der, size_t len, struct sd_cert *out, char *err, size_t errlen)
+static int decode_fresh(const uint8_t *der, size_t len, struct sd_cert *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof *out);
 	if (err && errlen)
@@ -332,6 +333,124 @@ int sd_x509_decode(const uint8_t *der, size_t len, struct sd_cert *out, char *er
 	for (unsigned i = 0; i < 32; i++)
 		snprintf(out->sha256_hex + 2 * i, 3, "%02x", out->sha256[i]);
 	ERR_clear_error();
+	return 0;
+}
+
+/* A per-thread cache of decoded certificates, keyed by their exact DER.
+ * Why: OpenSSL 3.0's d2i_X509 builds a provider decoder context for the
+ * public key (OSSL_DECODER_CTX_new_for_pkey), about a million instructions
+ * per certificate, and the facts above (names printed, extensions decoded)
+ * add ~100k more: 70% of all the work on a busy capture (callgrind,
+ * docs/performance.md). Yet a link repeats the same few server chains, and
+ * each certificate is decoded twice (the pipeline's event, the attempt's own
+ * copy). A hit costs a hash, a memcmp and a copy of the struct; the copy owns
+ * its SAN strings and an X509 reference (X509_up_ref) exactly as a fresh
+ * decode does, so sd_x509_free is unchanged. Only successful decodes are
+ * cached: errors are reported as before. Per thread, so workers never lock;
+ * entries of a finished thread are freed by the key's destructor. */
+#define X509_CACHE 32
+struct x509_cached {
+	uint64_t h;
+	size_t len;
+	uint8_t *der;          /* the cache's own copy; tmpl->der points here */
+	struct sd_cert *tmpl;
+};
+static _Thread_local struct x509_cached x509_cache[X509_CACHE];
+static _Thread_local unsigned x509_cache_next;
+static pthread_key_t x509_cache_key;
+static pthread_once_t x509_cache_once = PTHREAD_ONCE_INIT;
+static int x509_cache_keyed;
+
+static void cached_free(struct x509_cached *e)
+{
+	if (e->tmpl)
+		sd_x509_free(e->tmpl);
+	free(e->tmpl);
+	free(e->der);
+	memset(e, 0, sizeof *e);
+}
+
+static void x509_cache_drop(void *unused)
+{
+	(void)unused;
+	for (size_t i = 0; i < X509_CACHE; i++)
+		cached_free(&x509_cache[i]);
+}
+
+static void x509_cache_init(void)
+{
+	x509_cache_keyed = pthread_key_create(&x509_cache_key, x509_cache_drop) == 0;
+}
+
+static uint64_t der_hash(const uint8_t *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+/* *out = a deep copy of src (own SAN strings, own X509 reference), with der
+ * pointing at the caller's bytes. 0, or -1 (out of memory; out zeroed). */
+static int clone_cert(const struct sd_cert *src, struct sd_cert *out, const uint8_t *der)
+{
+	memcpy(out, src, sizeof *out);
+	out->der = der;
+	out->x509 = NULL;
+	/* counts go up only as strings are copied, so a failure frees just those */
+	out->nsan_dns = out->nsan_ip = 0;
+	while (out->nsan_dns < src->nsan_dns && out->nsan_dns < SD_X509_MAX_SAN) {
+		if (!(out->san_dns[out->nsan_dns] = dupstr(src->san_dns[out->nsan_dns])))
+			goto fail;
+		out->nsan_dns++;
+	}
+	while (out->nsan_ip < src->nsan_ip && out->nsan_ip < SD_X509_MAX_SAN) {
+		if (!(out->san_ip[out->nsan_ip] = dupstr(src->san_ip[out->nsan_ip])))
+			goto fail;
+		out->nsan_ip++;
+	}
+	if (!X509_up_ref(src->x509))
+		goto fail;
+	out->x509 = src->x509;
+	return 0;
+fail:
+	sd_x509_free(out);
+	return -1;
+}
+
+int sd_x509_decode(const uint8_t *der, size_t len, struct sd_cert *out, char *err, size_t errlen)
+{
+	uint64_t h = der && len ? der_hash(der, len) : 0;
+	if (der && len) {
+		for (size_t i = 0; i < X509_CACHE; i++) {
+			const struct x509_cached *e = &x509_cache[i];
+			if (e->tmpl && e->h == h && e->len == len && !memcmp(e->der, der, len) &&
+			    clone_cert(e->tmpl, out, der) == 0)
+				return 0;
+		}
+	}
+	int rc = decode_fresh(der, len, out, err, errlen);
+	if (rc != 0)
+		return rc;
+	/* remember it; a failure to do so only costs the next decode */
+	struct sd_cert *tmpl = malloc(sizeof *tmpl);
+	uint8_t *copy = malloc(len);
+	if (!tmpl || !copy || clone_cert(out, tmpl, copy) != 0) {
+		free(tmpl);
+		free(copy);
+		return 0;
+	}
+	memcpy(copy, der, len);
+	pthread_once(&x509_cache_once, x509_cache_init);
+	/* non-NULL so the destructor runs when this thread ends */
+	if (x509_cache_keyed)
+		pthread_setspecific(x509_cache_key, x509_cache);
+	struct x509_cached *e = &x509_cache[x509_cache_next++ % X509_CACHE];
+	cached_free(e);
+	e->h = h;
+	e->len = len;
+	e->der = copy;
+	e->tmpl = tmpl;
 	return 0;
 }
 
