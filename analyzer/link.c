@@ -151,6 +151,8 @@ static int dec_fddi(struct cur *c, struct sd_link *out)
 	return llc_snap(c, out);
 }
 
+static int dec_pktap(struct cur *c, struct sd_link *out);
+
 static const struct {
 	int linktype;
 	int (*decode)(struct cur *c, struct sd_link *out);
@@ -165,6 +167,7 @@ static const struct {
 	{ 113, dec_sll },    /* LINUX_SLL */
 	{ 228, dec_ipv4 },   /* IPV4 */
 	{ 229, dec_ipv6 },   /* IPV6 */
+	{ 258, dec_pktap },  /* PKTAP (Apple; DLT_PKTAP is 149 on macOS, files say 258) */
 	{ 276, dec_sll2 },   /* LINUX_SLL2 */
 };
 
@@ -174,6 +177,41 @@ static int (*find(int linktype))(struct cur *, struct sd_link *)
 		if (link_table[i].linktype == linktype)
 			return link_table[i].decode;
 	return NULL;
+}
+
+/*
+ * Apple PKTAP (macOS `tcpdump -k` / `-i pktap`): a per-packet header in the
+ * capturing host's byte order (little-endian on every Mac, and Wireshark
+ * reads it so) giving its own length, a record type and the DLT of the frame
+ * that follows, plus process metadata we do not need. The length is taken
+ * from the header, not assumed, since Apple has grown the struct before.
+ */
+#define PKTAP_MIN_HDR 108 /* struct pktap_header; Wireshark's minimum too */
+#define PKTAP_REC_PACKET 1
+
+static int dec_pktap(struct cur *c, struct sd_link *out)
+{
+	struct cur h = *c;
+	uint32_t hlen = cur_le32(&h);
+	uint32_t rectype = cur_le32(&h);
+	uint32_t dlt = cur_le32(&h);
+	if (!cur_ok(&h))
+		return SD_E_TRUNC;
+	if (hlen < PKTAP_MIN_HDR)
+		return SD_E_MALFORMED;
+	cur_skip(c, hlen);
+	if (!cur_ok(c))
+		return SD_E_TRUNC;
+	if (rectype != PKTAP_REC_PACKET) { /* no packet in this record */
+		out->ethertype = 0;
+		return SD_OK;
+	}
+	/* The inner DLT is looked up in this same table (Wireshark maps it as a
+	 * LINKTYPE_ value too), but never as PKTAP again: no nesting. */
+	int (*dec)(struct cur *, struct sd_link *) = dlt == 258 ? NULL : find((int)dlt);
+	if (!dec)
+		return SD_E_UNSUPPORTED;
+	return dec(c, out);
 }
 
 int sd_link_supported(int linktype)

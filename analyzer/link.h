@@ -2,7 +2,8 @@
  * link.h - link layer: from a frame to its network-layer payload.
  * Table-driven by link type: Ethernet (with 802.1Q/802.1ad/QinQ tags),
  * Linux cooked SLL and SLL2, BSD loopback/NULL (either byte order), raw
- * IPv4/IPv6 (LINKTYPE_RAW, IPV4, IPV6).
+ * IPv4/IPv6 (LINKTYPE_RAW, IPV4, IPV6), and Apple PKTAP around any of
+ * these (an unknown DLT inside PKTAP is SD_E_UNSUPPORTED).
  */
 #ifndef SD_LINK_H
 #define SD_LINK_H

@@ -185,6 +185,58 @@ static void test_sll2(void)
 	CU_ASSERT_EQUAL(decode_hex(276, "0800 0000 00000003 0001 04 06 080027b915", &l, b, sizeof b), SD_E_TRUNC);
 }
 
+/* PKTAP header (little-endian): length, record type, DLT, interface name,
+ * then process metadata up to the stated length. */
+static size_t pktap(uint8_t *b, size_t cap, uint32_t hlen, uint32_t rectype, uint32_t dlt, const char *inner)
+{
+	memset(b, 0, cap);
+	const uint32_t v[3] = { hlen, rectype, dlt };
+	for (int i = 0; i < 3; i++)
+		for (int k = 0; k < 4; k++)
+			b[i * 4 + k] = (uint8_t)(v[i] >> (8 * k));
+	memcpy(b + 12, "en0", 3);
+	return hlen + sd_hex(inner, b + hlen, cap - hlen);
+}
+
+static void test_pktap(void)
+{
+	uint8_t b[256];
+	struct sd_link l;
+	/* the layout of tcpdump's LINKTYPE_PKTAP.pcap: 108-byte header, Ethernet */
+	size_t n = pktap(b, sizeof b, 108, 1, 1, "001e491ff2c4 7073cb0b262a 0800" NET4);
+	CU_ASSERT_EQUAL(sd_link_decode(258, cur_init(b, n), &l), SD_OK);
+	CU_ASSERT_EQUAL(l.ethertype, SD_ETH_IPV4);
+	CU_ASSERT(net_is(&l, NET4, 6));
+	/* a longer header is skipped by its own length; inner NULL and RAW */
+	n = pktap(b, sizeof b, 120, 1, 0, "1e000000" NET6);
+	CU_ASSERT_EQUAL(sd_link_decode(258, cur_init(b, n), &l), SD_OK);
+	CU_ASSERT_EQUAL(l.ethertype, SD_ETH_IPV6);
+	CU_ASSERT(net_is(&l, NET6, 6));
+	n = pktap(b, sizeof b, 108, 1, 12, NET4);
+	CU_ASSERT_EQUAL(sd_link_decode(258, cur_init(b, n), &l), SD_OK);
+	CU_ASSERT(net_is(&l, NET4, 6));
+	/* a record without a packet: decoded, nothing for IP */
+	n = pktap(b, sizeof b, 108, 0, 1, "");
+	CU_ASSERT_EQUAL(sd_link_decode(258, cur_init(b, n), &l), SD_OK);
+	CU_ASSERT_EQUAL(l.ethertype, 0);
+	/* unknown inner DLT, and PKTAP inside PKTAP, are not decoded */
+	n = pktap(b, sizeof b, 108, 1, 9, NET4);
+	CU_ASSERT_EQUAL(sd_link_decode(258, cur_init(b, n), &l), SD_E_UNSUPPORTED);
+	n = pktap(b, sizeof b, 108, 1, 258, NET4);
+	CU_ASSERT_EQUAL(sd_link_decode(258, cur_init(b, n), &l), SD_E_UNSUPPORTED);
+	/* a header length below the struct's is malformed; one past the
+	 * captured bytes, or a cut fixed part, is truncated */
+	n = pktap(b, sizeof b, 108, 1, 1, "");
+	b[0] = 100;
+	CU_ASSERT_EQUAL(sd_link_decode(258, cur_init(b, n), &l), SD_E_MALFORMED);
+	b[0] = 108;
+	CU_ASSERT_EQUAL(sd_link_decode(258, cur_init(b, 107), &l), SD_E_TRUNC);
+	CU_ASSERT_EQUAL(sd_link_decode(258, cur_init(b, 11), &l), SD_E_TRUNC);
+	/* truncated inside the inner Ethernet header */
+	n = pktap(b, sizeof b, 108, 1, 1, "001e491ff2c4 7073cb0b262a 08");
+	CU_ASSERT_EQUAL(sd_link_decode(258, cur_init(b, n), &l), SD_E_TRUNC);
+}
+
 static void test_null_loop(void)
 {
 	static const struct {
@@ -245,7 +297,7 @@ static void test_unknown_linktype(void)
 	CU_ASSERT_EQUAL(decode_hex(-1, NET4, &l, b, sizeof b), SD_E_UNSUPPORTED);
 	CU_ASSERT_EQUAL(sd_link_supported(147), 0);
 	CU_ASSERT_EQUAL(sd_link_supported(9), 0); /* PPP: not (yet) decoded */
-	static const int known[] = { 0, 1, 10, 12, 14, 101, 108, 113, 228, 229, 276 };
+	static const int known[] = { 0, 1, 10, 12, 14, 101, 108, 113, 228, 229, 258, 276 };
 	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
 		CU_ASSERT_EQUAL(sd_link_supported(known[i]), 1);
 }
@@ -258,6 +310,7 @@ static const struct sd_test tests[] = {
 	SD_TEST(test_llc_snap),
 	SD_TEST(test_sll),
 	SD_TEST(test_sll2),
+	SD_TEST(test_pktap),
 	SD_TEST(test_null_loop),
 	SD_TEST(test_raw),
 	SD_TEST(test_unknown_linktype),
