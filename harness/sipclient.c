@@ -308,7 +308,6 @@ static int dns_exchange(const unsigned char *q, int qlen, unsigned char *ans, in
 		}
 	}
 	close(fd);
-	fd = -1;
 	if (n < HFIXEDSZ || !(ans[2] & 0x02)) /* TC bit */
 		return n;
 	logv("UDP answer truncated, retrying over TCP");
@@ -635,24 +634,40 @@ static enum result tcp_session(int fd)
 	return R_SIGNED_IN;
 }
 
+/* An orderly close: FIN, then read what the server still sends (its
+ * close_notify) until it closes too, so the capture ends with FIN/ACKs and
+ * not with a RST caused by unread data. */
+static void drain_close(int fd)
+{
+	char buf[4096];
+	int i;
+
+	shutdown(fd, SHUT_WR);
+	set_io_timeout(fd, 300);
+	for (i = 0; i < 64 && recv(fd, buf, sizeof(buf), 0) > 0; i++)
+		;
+	close(fd);
+}
+
 /* Connects to one of addrs (failing over on TCP errors when the profile
  * does) and runs the session. A TLS or certificate failure is final for
  * this server: real clients do not shop around for a better certificate. */
 static enum result try_server(const char *expected, const struct addr *addrs, int n, int port,
 			      bool tls, bool http)
 {
-	int i, fd;
-	enum result r;
+	int i;
 
 	for (i = 0; i < n; i++) {
-		fd = tcp_connect(&addrs[i], port);
+		int fd = tcp_connect(&addrs[i], port);
+		enum result r;
+
 		if (fd < 0) {
 			if (opt.prof->ip_failover)
 				continue;
 			return R_CONNECT_FAILED;
 		}
 		r = tls ? tls_session(fd, expected, http) : tcp_session(fd);
-		close(fd);
+		drain_close(fd);
 		return r;
 	}
 	return R_CONNECT_FAILED;
