@@ -266,13 +266,13 @@ sc_T12() {
 	client 1 --profile oc2007 --domain $D
 	meta T12-cert-expired.pcap oc2007 "--profile oc2007" \
 		"Certificate validity 2020-01-01..2021-01-01 (made with openssl ca -startdate/-enddate)" "$MADE_REAL" \
-		"CERT-TIME:error; dialog 'problem verifying the certificate'; client closes after the handshake, no REGISTER."
+		"CERT-TIME:error; dialog 'problem verifying the certificate'; the client aborts the handshake with a fatal alert after the Certificate."
 }
 sc_T13() {
 	srv_pool_with untrusted
 	cap_up T13-cert-untrusted-root.pcap
 	client 1 --profile oc2007 --domain $D
-	meta T13-cert-untrusted-root.pcap oc2007 "--profile oc2007 --trust captures/certs/test-root-ca.pem" \
+	meta T13-cert-untrusted-root.pcap oc2007 "--profile oc2007 --ca-file captures/certs/test-root-ca.pem" \
 		"Leaf signed by 'Rogue Root CA', not in the trust store given" "$MADE_REAL" \
 		"CERT-CHAIN:error with the trust store (captures/certs/test-root-ca.pem); without it only info."
 }
@@ -593,9 +593,9 @@ sc_X09() {
 	srv_pool_with selfsigned
 	cap_up X09-cert-self-signed.pcap
 	client 1 --profile oc2007 --domain $D
-	meta X09-cert-self-signed.pcap oc2007 "--profile oc2007" \
+	meta X09-cert-self-signed.pcap oc2007 "--profile oc2007 --ca-file captures/certs/test-root-ca.pem" \
 		"Self-signed server certificate" "$MADE_REAL" \
-		"CERT-CHAIN:error with a trust store, else info (self-signed noted); not signed in."
+		"CERT-CHAIN:error (trust store given); the client aborts the handshake with a fatal alert; not signed in."
 }
 sc_X10() {
 	srv_pool_with sha1

@@ -109,7 +109,7 @@ static struct cw_addr lab4(uint8_t last)
 }
 
 /* What a DNS answer holds; kind selects the builder. */
-enum ans_kind { ANS_NX, ANS_A, ANS_CNAME_A, ANS_SRV, ANS_SRV_MANY };
+enum ans_kind { ANS_NX, ANS_A, ANS_AAAA, ANS_CNAME_A, ANS_SRV, ANS_SRV_MANY };
 
 struct answer {
 	enum ans_kind kind;
@@ -150,6 +150,9 @@ static int dns_ask(struct client *c, const char *name, uint16_t type, const stru
 		break;
 	case ANS_A:
 		cw_dns_a(&r, name, 0, &a->addr);
+		break;
+	case ANS_AAAA:
+		cw_dns_aaaa(&r, name, 0, &a->addr);
 		break;
 	case ANS_CNAME_A:
 		cw_dns_cname(&r, name, 0, a->target);
@@ -361,7 +364,7 @@ static int story_lab3(struct client *c, uint16_t mss, enum delivery dlv)
 static int story_srv_big(struct client *c, struct cw_addr pool, uint32_t mtu, int reverse)
 {
 	struct answer srv = { ANS_SRV_MANY, "pool." D, { 0, { 0 } }, 5061 };
-	struct answer a = { ANS_A, NULL, pool, 0 };
+	struct answer a = { pool.family == 6 ? ANS_AAAA : ANS_A, NULL, pool, 0 };
 	static const char *const rest[] = { "_sipinternal._tcp." D, "_sip._tls." D, "_sip._tcp." D };
 	int rc;
 
@@ -372,9 +375,14 @@ static int story_srv_big(struct client *c, struct cw_addr pool, uint32_t mtu, in
 	c->net->frag_reverse = 0;
 	for (size_t i = 0; i < 3; i++)
 		rc |= dns_ask(c, rest[i], CW_DNS_SRV, &NX, 0);
-	if (pool.family == 6)
+	if (pool.family == 6) {
+		/* AAAA then A, as a dual-stack Windows client asks; the
+		 * client uses the IPv6 address */
+		struct answer a4 = { ANS_A, NULL, lab4(10), 0 };
+
 		rc |= dns_ask(c, "pool." D, CW_DNS_AAAA, &a, 0);
-	else
+		rc |= dns_ask(c, "pool." D, CW_DNS_A, &a4, 0);
+	} else
 		rc |= dns_ask(c, "pool." D, CW_DNS_A, &a, 0);
 	rc |= tls_session(c, pool, 5061, "pool." D, &pool_only, 1460, DELIVER_IN_ORDER, 1);
 	return rc;
@@ -627,7 +635,7 @@ static int s07(void)
 	client_init(&c, &n, me, 9);
 	meta(name, "oc2007", "--profile oc2007",
 	     "IPv6: SRV answer in IPv6 fragments (Fragment header) at MTU 1280, in order; nanosecond pcap",
-	     "PASS: S1 -> pool." D " AAAA fd77::10, TLS to [fd77::10]:5061.");
+	     "PASS: S1 -> pool." D " (AAAA fd77::10, A 10.77.0.10), TLS to [fd77::10]:5061.");
 	return finish(f, &n, story_srv_big(&c, pool, 1280, 0));
 }
 

@@ -497,6 +497,8 @@ static int tls_version(const char *s)
 	return -1;
 }
 
+static int verify_cb(int ok, X509_STORE_CTX *xs);
+
 static int tls_init(void)
 {
 	ssl_ctx = SSL_CTX_new(TLS_client_method());
@@ -509,9 +511,12 @@ static int tls_init(void)
 	SSL_CTX_set_min_proto_version(ssl_ctx, opt.tls_min);
 	SSL_CTX_set_max_proto_version(ssl_ctx, opt.tls_max);
 	SSL_CTX_set_options(ssl_ctx, SSL_OP_NO_TICKET);
-	/* No verification during the handshake: the chain result is read
-	 * afterwards, so the server's Certificate is always on the wire. */
-	SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_NONE, NULL);
+	/* The profile's certificate check runs inside the handshake
+	 * (verify_cb): a rejected certificate ends the handshake with a fatal
+	 * alert right after the server's Certificate, so the capture shows
+	 * the rejection instead of a completed handshake that is then
+	 * dropped. The Certificate is on the wire either way. */
+	SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_PEER, verify_cb);
 	if (opt.ca && SSL_CTX_load_verify_locations(ssl_ctx, opt.ca, NULL) != 1)
 		return -1;
 	return 0;
@@ -530,24 +535,39 @@ static bool cn_equals(X509 *cert, const char *host)
 	       strncasecmp((const char *)ASN1_STRING_get0_data(s), host, strlen(host)) == 0;
 }
 
-/* The profile's acceptance test; NULL = accepted, else the reason. */
-static const char *cert_problem(SSL *ssl, const char *host)
+/* Why the current session's certificate was rejected (NULL: not). */
+static const char *reject_reason;
+static const char *verify_host; /* the expected name of the current session */
+
+/* The profile's acceptance test, called by OpenSSL for every certificate
+ * of the chain: chain errors (expiry, EKU purpose, unknown issuer,
+ * self-signed) count only when a trust store (--ca) was given; at the
+ * leaf the name must match (RFC 6125: CN only without DNS SAN), or for
+ * the CN-tolerant OC 2007 profile the CN alone. */
+static int verify_cb(int ok, X509_STORE_CTX *xs)
 {
-	X509 *cert = SSL_get0_peer_certificate(ssl);
-	long v;
+	X509 *cert = X509_STORE_CTX_get_current_cert(xs);
 
 	if (opt.accept_any)
-		return NULL;
-	if (!cert)
-		return "no certificate";
-	if (opt.ca && (v = SSL_get_verify_result(ssl)) != X509_V_OK)
-		return X509_verify_cert_error_string(v);
-	/* flags 0 = RFC 6125: the CN counts only when there is no DNS SAN */
-	if (X509_check_host(cert, host, 0, 0, NULL) == 1)
-		return NULL;
-	if (opt.prof->cn_tolerant && cn_equals(cert, host))
-		return NULL;
-	return "certificate does not match the expected host name";
+		return 1;
+	if (!ok) {
+		int err = X509_STORE_CTX_get_error(xs);
+
+		if (!opt.ca)
+			return 1;
+		if (!reject_reason)
+			reject_reason = X509_verify_cert_error_string(err);
+		return 0;
+	}
+	if (X509_STORE_CTX_get_error_depth(xs) != 0 || !cert || !verify_host)
+		return 1;
+	if (X509_check_host(cert, verify_host, 0, 0, NULL) == 1)
+		return 1;
+	if (opt.prof->cn_tolerant && cn_equals(cert, verify_host))
+		return 1;
+	reject_reason = "certificate does not match the expected host name";
+	X509_STORE_CTX_set_error(xs, X509_V_ERR_HOSTNAME_MISMATCH);
+	return 0;
 }
 
 static void read_briefly(SSL *ssl, int fd)
@@ -566,31 +586,31 @@ static enum result tls_session(int fd, const char *expected, bool http)
 {
 	SSL *ssl = SSL_new(ssl_ctx);
 	enum result res = R_TLS_FAILED;
-	const char *why;
 	char req[1024];
 	int n;
 
 	if (!ssl)
 		return R_TLS_FAILED;
 	SSL_set_fd(ssl, fd);
+	reject_reason = NULL;
+	verify_host = expected;
 	if (!opt.no_sni)
 		SSL_set_tlsext_host_name(ssl, expected);
 	if (SSL_connect(ssl) != 1) {
 		unsigned long e = ERR_get_error();
 
-		logv("TLS handshake failed: %s", e ? ERR_reason_error_string(e) : "connection closed");
+		if (reject_reason) {
+			/* OpenSSL has sent the fatal alert; nothing follows */
+			logv("certificate rejected for %s: %s", expected, reject_reason);
+			res = R_CERT_REJECTED;
+		} else {
+			logv("TLS handshake failed: %s",
+			     e ? ERR_reason_error_string(e) : "connection closed");
+		}
 		ERR_clear_error();
 		goto out;
 	}
 	logv("TLS handshake done: %s %s", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
-	why = cert_problem(ssl, expected);
-	if (why) {
-		/* like the real clients: drop the session, send nothing */
-		logv("certificate rejected for %s: %s", expected, why);
-		res = R_CERT_REJECTED;
-		SSL_shutdown(ssl);
-		goto out;
-	}
 	if (http)
 		n = snprintf(req, sizeof(req),
 			     "GET /autodiscover/autodiscoverservice.svc/root?sipuri=user@%s "
