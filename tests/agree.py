@@ -5,11 +5,15 @@ For each capture, both tools list
   - every DNS message: (frame, response?, qname, qtype, rcode)
   - every TLS Certificate message: (frame, [(sha256, subject CN, SAN dNSNames) per certificate])
 and the lists are compared. tshark's certificate bytes are decoded with the
-openssl CLI, independently of sipdisc. Disagreements are printed; those
-explained in tests/agree-known.tsv (capture, kind, frame, reason) are
-counted as explained. Exits 1 when an unexplained disagreement remains on
-our own captures (target 100%) or agreement on public captures is below
-99%; 77 (automake's "skipped") when tshark is absent.
+openssl CLI, independently of sipdisc. Each message either agrees, or is a
+disagreement explained in tests/agree-known.tsv (capture, kind, frame,
+reason; docs/tshark-agreement.md), or is unexplained. Per set the figures
+are: messages agreeing / all messages (the plain agreement), explained, and
+unexplained; the target counts explained disagreements with the agreeing
+ones, and no message may be unexplained. Exits 1 when a set misses its
+target (own captures 100%, public 99%) or has an unexplained disagreement;
+77 (automake's "skipped") when tshark is absent. Known lines that match no
+disagreement any more are reported as stale (a warning: delete them).
 
 usage: agree.py [--public DIR] [--min-public 99] CAPTURE_OR_DIR...
 """
@@ -147,11 +151,11 @@ def load_known(path):
     return known
 
 
-def compare(label, path, known, report):
+def compare(label, path, known, report, used):
     ours_dns, ours_certs, ports, _rc = sipdisc_view(path)
     ts_dns, ts_certs, _trc, _err = tshark_view(path, ports)
     out = {"dns_total": 0, "dns_agree": 0, "cert_total": 0, "cert_agree": 0,
-           "unexplained": [], "explained": []}
+           "dns_explained": 0, "cert_explained": 0, "unexplained": [], "explained": []}
 
     def tally(kind, ours, theirs):
         o, t = {}, {}
@@ -161,8 +165,9 @@ def compare(label, path, known, report):
         for x in theirs:
             t.setdefault(x, 0)
             t[x] += 1
-        keys = set(o) | set(t)
-        total = agree = 0
+        # Sorted so the listing is stable from run to run.
+        keys = sorted(set(o) | set(t), key=repr)
+        total = agree = explained = 0
         for k in keys:
             n = max(o.get(k, 0), t.get(k, 0))
             m = min(o.get(k, 0), t.get(k, 0))
@@ -170,15 +175,20 @@ def compare(label, path, known, report):
             agree += m
             if n != m:
                 frame = str(k[0])
-                why = known.get((label, kind, frame)) or known.get((label, kind, "*"))
+                key = (label, kind, frame) if (label, kind, frame) in known else (label, kind, "*")
+                why = known.get(key)
                 item = "%s %s frame %s: sipdisc %d, tshark %d: %r" % (label, kind, frame,
                                                                      o.get(k, 0), t.get(k, 0), k[1:])
-                (out["explained"] if why else out["unexplained"]).append(
-                    item + ((" -- " + why) if why else ""))
-        return total, agree
+                if why:
+                    used.add(key)
+                    explained += n - m
+                    out["explained"].append(item + " -- " + why)
+                else:
+                    out["unexplained"].append(item)
+        return total, agree, explained
 
-    out["dns_total"], out["dns_agree"] = tally("dns", ours_dns, ts_dns)
-    out["cert_total"], out["cert_agree"] = tally("cert", ours_certs, ts_certs)
+    out["dns_total"], out["dns_agree"], out["dns_explained"] = tally("dns", ours_dns, ts_dns)
+    out["cert_total"], out["cert_agree"], out["cert_explained"] = tally("cert", ours_certs, ts_certs)
     report.append(out)
     return out
 
@@ -217,25 +227,32 @@ def main():
         else:
             print("SKIP public captures: %s is absent" % a.public)
     for name, files, target in groups:
-        report = []
+        report, used, labels = [], set(), set()
         for f in files:
             label = os.path.relpath(f, a.public) if name == "public" else os.path.basename(f)
-            compare(label, f, known, report)
-        dt = sum(r["dns_total"] for r in report)
-        da = sum(r["dns_agree"] for r in report)
-        ct = sum(r["cert_total"] for r in report)
-        ca = sum(r["cert_agree"] for r in report)
+            labels.add(label)
+            compare(label, f, known, report, used)
+        tot = lambda k: sum(r[k] for r in report)
+        dt, da, de = tot("dns_total"), tot("dns_agree"), tot("dns_explained")
+        ct, ca, ce = tot("cert_total"), tot("cert_agree"), tot("cert_explained")
         unexpl = [u for r in report for u in r["unexplained"]]
         expl = [u for r in report for u in r["explained"]]
         pct = lambda x, y: 100.0 * x / y if y else 100.0
-        print("%s captures: %d files; DNS messages %d/%d agree (%.2f%%); certificate messages %d/%d "
-              "agree (%.2f%%); %d explained, %d unexplained disagreements"
-              % (name, len(files), da, dt, pct(da, dt), ca, ct, pct(ca, ct), len(expl), len(unexpl)))
+        print("%s captures: %d files; %d explained, %d unexplained disagreements"
+              % (name, len(files), len(expl), len(unexpl)))
+        for kind, t, ag, ex in (("DNS messages", dt, da, de), ("certificate messages", ct, ca, ce)):
+            print("  %-21s %5d/%-5d agree (%6.2f%%); %4d explained; %4d unexplained; "
+                  "agree or explained %6.2f%% (target %.0f%%)"
+                  % (kind + ":", ag, t, pct(ag, t), ex, t - ag - ex, pct(ag + ex, t), target))
         for u in expl:
             print("  explained:   " + u)
         for u in unexpl:
             print("  UNEXPLAINED: " + u)
-        if pct(da, dt) < target or pct(ca, ct) < target:
+        stale = sorted(k for k in known if k[0] in labels and k not in used)
+        for k in stale:
+            print("  warning: stale line in %s (no such disagreement): %s" % (
+                os.path.basename(a.known), "\t".join(k)))
+        if pct(da + de, dt) < target or pct(ca + ce, ct) < target:
             print("FAIL: %s agreement below %.0f%%" % (name, target))
             rc = 1
         if unexpl:
