@@ -254,9 +254,9 @@ static void test_unsupported_link_reported_once(void)
 {
 	uint8_t f[64] = { 0 };
 	start();
-	feed(f, sizeof f, 0, 258, 0);
-	feed(f, sizeof f, 0, 258, 1);
-	feed(f, sizeof f, 0, 258, 2);
+	feed(f, sizeof f, 0, 147, 0); /* USER0: private use, never decodable */
+	feed(f, sizeof f, 0, 147, 1);
+	feed(f, sizeof f, 0, 147, 2);
 	finish();
 	CU_ASSERT_EQUAL_FATAL(nev, 1);
 	CU_ASSERT_EQUAL(evs[0].type, SD_EV_DECODE_ERROR);
@@ -438,6 +438,20 @@ static void test_public_cut_file_keeps_earlier_results(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(ri.error, "621"));
 }
 
+/* Apple PKTAP (link type 258) around Ethernet: the query tshark sees in
+ * frame 1 (it was an "unsupported link type" decode-error before). */
+static void test_public_pktap(void)
+{
+	struct counts c;
+	struct sd_run_info ri;
+	if (!run_public("tcpdump/LINKTYPE_PKTAP.pcap", &c, &ri))
+		return;
+	CU_ASSERT_EQUAL(ri.frames, 1);
+	CU_ASSERT_EQUAL(c.q, 1);
+	CU_ASSERT_EQUAL(c.r, 0);
+	CU_ASSERT_EQUAL(c.errors, 0);
+}
+
 static const struct sd_test tests[] = {
 	SD_TEST(test_udp_query_response_paired),
 	SD_TEST(test_unanswered_query_reported),
@@ -450,6 +464,7 @@ static const struct sd_test tests[] = {
 	SD_TEST(test_public_dns_over_vlan),
 	SD_TEST(test_public_long_certificate),
 	SD_TEST(test_public_cut_file_keeps_earlier_results),
+	SD_TEST(test_public_pktap),
 	{ 0 },
 };
 
