@@ -447,6 +447,10 @@ int sd_source_next(struct sd_source *s, struct sd_frame *out)
 	if (r == 0)
 		return 0;
 	out->number = ++s->frames;
+	if (out->ts_ns > SD_TS_LIMIT)
+		out->ts_ns = SD_TS_LIMIT;
+	else if (out->ts_ns < -SD_TS_LIMIT)
+		out->ts_ns = -SD_TS_LIMIT;
 	if (out->wirelen < out->caplen)
 		out->wirelen = out->caplen; /* so wirelen - caplen never wraps downstream */
 	note_linktype(s, out->linktype);

@@ -14,13 +14,19 @@
 
 struct sd_frame {
 	uint64_t number;     /* 1-based, as Wireshark's frame.number */
-	int64_t ts_ns;       /* capture time, ns since the Unix epoch */
+	int64_t ts_ns;       /* capture time, ns since the Unix epoch, within +-SD_TS_LIMIT */
 	uint32_t caplen;     /* bytes captured (length of data) */
 	uint32_t wirelen;    /* bytes on the wire; > caplen when cut by snaplen */
 	int linktype;        /* LINKTYPE_* value of this frame's interface */
 	uint32_t ifindex;    /* pcapng interface id (0 for pcap) */
 	const uint8_t *data; /* caplen bytes; valid until the next sd_source_next */
 };
+
+/* File readers clamp frame times to +-SD_TS_LIMIT ns (about the years 1824
+ * to 2116): a crafted capture can claim any time (pcapng if_tsoffset, units
+ * of 2^0 s), and downstream subtracts times and adds timeouts, which must
+ * not overflow int64. Within the limit any difference of two times fits. */
+#define SD_TS_LIMIT (((int64_t)1 << 62) - 1)
 
 struct sd_source;
 

@@ -962,6 +962,254 @@ static void thousand_interfaces(const struct cw_buf *pcap)
 	cw_buf_free(&b);
 }
 
+/* ------------------------------------------------------------ time and order */
+
+/* pcapng blocks in either byte order, for sections written by hand. */
+static void put32e(struct cw_buf *b, uint32_t v, int be)
+{
+	if (be)
+		cw_put_be32(b, v);
+	else
+		put_le32(b, v);
+}
+
+static void put16e(struct cw_buf *b, uint16_t v, int be)
+{
+	if (be)
+		cw_put_be16(b, v);
+	else
+		put_le16(b, v);
+}
+
+static void png_shb(struct cw_buf *b, int be)
+{
+	put32e(b, 0x0A0D0D0A, be);
+	put32e(b, 28, be);
+	put32e(b, 0x1A2B3C4D, be);
+	put16e(b, 1, be);
+	put16e(b, 0, be);
+	put32e(b, 0xffffffff, be);
+	put32e(b, 0xffffffff, be);
+	put32e(b, 28, be);
+}
+
+/* An IDB with if_tsresol and, when tsoff is nonzero, if_tsoffset. */
+static void png_idb(struct cw_buf *b, int be, uint16_t lt, uint8_t tsresol, uint64_t tsoff)
+{
+	uint32_t len = 32 + (tsoff ? 12 : 0);
+
+	put32e(b, 1, be);
+	put32e(b, len, be);
+	put16e(b, lt, be);
+	put16e(b, 0, be);
+	put32e(b, 262144, be);
+	put16e(b, 9, be);
+	put16e(b, 1, be);
+	cw_put_u8(b, tsresol);
+	cw_put_zero(b, 3);
+	if (tsoff) {
+		put16e(b, 14, be);
+		put16e(b, 8, be);
+		put32e(b, be ? (uint32_t)(tsoff >> 32) : (uint32_t)tsoff, be);
+		put32e(b, be ? (uint32_t)tsoff : (uint32_t)(tsoff >> 32), be);
+	}
+	put32e(b, 0, be);
+	put32e(b, len, be);
+}
+
+static void png_epb(struct cw_buf *b, int be, uint32_t ifid, uint64_t ts, const uint8_t *data, uint32_t caplen,
+		    uint32_t origlen)
+{
+	uint32_t pad = (4 - caplen % 4) % 4, len = 32 + caplen + pad;
+
+	put32e(b, 6, be);
+	put32e(b, len, be);
+	put32e(b, ifid, be);
+	put32e(b, (uint32_t)(ts >> 32), be);
+	put32e(b, (uint32_t)ts, be);
+	put32e(b, caplen, be);
+	put32e(b, origlen, be);
+	cw_put(b, data, caplen);
+	cw_put_zero(b, pad);
+	put32e(b, len, be);
+}
+
+/* Timestamps at and past every limit: the reader saturates them, and
+ * everything downstream that subtracts or adds times must cope with
+ * INT64_MIN/INT64_MAX, with time running backwards, and with huge jumps. */
+static void time_chaos(const struct cw_buf *pcap)
+{
+	size_t off[4096];
+	size_t n = pcap_records(pcap, off, 4096);
+	struct cw_rng r = { 0x7153 };
+	struct cw_buf b;
+	char name[64];
+	static const struct {
+		const char *name;
+		uint8_t tsresol;
+		uint64_t tsoff;
+		int mode; /* 0 huge descending, 1 base, 2 random, 3 alternating 0 / max */
+	} cases[] = {
+		{ "bin0-max-desc", 0x80, 0, 0 }, /* 2^0 s: seconds up to 2^64 */
+		{ "dec0-offset-max", 0, 0x7fffffffffffffffull, 1 },
+		{ "offset-min", 6, 0x8000000000000000ull, 1 },
+		{ "dec127", 127, 0, 2 },
+		{ "bin127", 0xff, 0, 2 },
+		{ "ns-zero-max", 9, 0, 3 },
+	};
+
+	cw_buf_init(&b);
+	for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+		cw_buf_reset(&b);
+		png_shb(&b, 0);
+		png_idb(&b, 0, 1, cases[k].tsresol, cases[k].tsoff);
+		for (size_t i = 0; i < n; i++) {
+			const uint8_t *rec = pcap->p + off[i];
+			uint64_t us = (uint64_t)le32(rec) * 1000000u + le32(rec + 4), ts;
+
+			switch (cases[k].mode) {
+			case 0: ts = ~(uint64_t)0 - i * 1000; break;
+			case 1: ts = us; break;
+			case 2: ts = cw_rng_next(&r); break;
+			default: ts = i % 2 ? ~(uint64_t)0 : 0; break;
+			}
+			png_epb(&b, 0, 0, ts, rec + 16, le32(rec + 8), le32(rec + 12));
+		}
+		snprintf(name, sizeof name, "time-%s.pcapng", cases[k].name);
+		write_bytes(name, b.p, b.len, "ok", "timestamps at the limits, backwards, jumping");
+	}
+
+	/* classic pcap: seconds 0xffffffff, µs fields past a second, time
+	 * running backwards, zero */
+	cw_buf_reset(&b);
+	cw_put(&b, pcap->p, 24);
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *rec = pcap->p + off[i];
+		uint32_t caplen = le32(rec + 8);
+		static const uint32_t secs[] = { 0xffffffff, 0, 0x7fffffff, 0x80000000u, 1768471200u };
+
+		put_le32(&b, secs[i % 5] - (uint32_t)i);
+		put_le32(&b, i % 3 ? 0xffffffff : 999999);
+		cw_put(&b, rec + 8, 8 + caplen);
+	}
+	write_bytes("time-chaos.pcap", b.p, b.len, "ok", "pcap timestamps at the limits, backwards");
+	cw_buf_free(&b);
+}
+
+/* A second section in big-endian byte order (as a capture concatenated
+ * from another machine), with the sign-in again, then a third section
+ * little-endian again whose interface ids restart at 0. */
+static void sections(const struct cw_buf *pcap, const struct cw_buf *png)
+{
+	size_t off[4096];
+	size_t n = pcap_records(pcap, off, 4096);
+	struct cw_buf b;
+
+	cw_buf_init(&b);
+	cw_put(&b, png->p, png->len);
+	for (int be = 1; be >= 0; be--) {
+		png_shb(&b, be);
+		png_idb(&b, be, 113, 6, 0); /* SLL: frames on it are junk */
+		png_idb(&b, be, 1, 9, 0);
+		for (size_t i = 0; i < n; i++) {
+			const uint8_t *rec = pcap->p + off[i];
+			uint64_t ns = ((uint64_t)le32(rec) * 1000000u + le32(rec + 4) + 60000000u) * 1000u;
+
+			png_epb(&b, be, 1, ns + (be ? 0 : 60000000000ull), rec + 16, le32(rec + 8), le32(rec + 12));
+		}
+	}
+	write_bytes("pcapng-sections-be.pcapng", b.p, b.len, "ok",
+		    "three sections, the second big-endian; interface ids restart per section");
+	cw_buf_free(&b);
+}
+
+/* ------------------------------------------------------------ IP / TCP floods */
+
+/* 50k IPv4 first fragments that never complete (distinct ids and sources),
+ * then fragments overlapping each other and one reaching past 65535 bytes;
+ * then the sign-in, which must still be found. */
+static void fragment_flood(void)
+{
+	const char *name = "frags-50k.pcap";
+	struct cw_file *f = open_out(name, CW_PCAP, CW_LT_ETHERNET, 65535, 0);
+	struct cw_link l = eth();
+	struct cw_net n;
+	struct client c;
+	struct cw_buf ip, udp;
+	uint8_t payload[64];
+	struct cw_addr dst = cw_ip4(10, 9, 0, 101);
+	int rc = 0;
+
+	if (!f)
+		return;
+	cw_net_init(&n, f, 0, &l, T0_NS);
+	n.step_ns = 10000;
+	cw_buf_init(&ip);
+	cw_buf_init(&udp);
+	memset(payload, 0x5a, sizeof payload);
+	for (uint32_t i = 0; i < 50000; i++) {
+		struct cw_addr src = cw_ip4(10, 53, (uint8_t)(i >> 8), (uint8_t)i);
+
+		cw_buf_reset(&ip);
+		cw_ipv4(&ip, &src, &dst, 17, (uint16_t)i, 64, 0, 1, 0, payload, sizeof payload);
+		rc |= cw_send_raw_ip(&n, 4, ip.p, ip.len);
+	}
+	/* one datagram: overlapping pieces, and a last fragment at offset
+	 * 8191*8 (ending past the 65535-byte IPv4 limit) */
+	{
+		struct cw_addr src = cw_ip4(10, 9, 0, 53);
+		static const uint16_t offs[] = { 0, 4, 2, 6, 1, 8191, 8190 };
+		for (size_t k = 0; k < sizeof offs / sizeof *offs; k++) {
+			cw_buf_reset(&ip);
+			cw_ipv4(&ip, &src, &dst, 17, 0xbeef, 64, offs[k], offs[k] != 8191, 0, payload, sizeof payload);
+			rc |= cw_send_raw_ip(&n, 4, ip.p, ip.len);
+		}
+	}
+	/* an IPv6 fragment train of 2000 pieces of 8 bytes for one datagram */
+	{
+		struct cw_addr s6 = cw_ip6_doc(1, 53), d6 = cw_ip6_doc(1, 101);
+		for (uint16_t k = 0; k < 2000; k++) {
+			cw_buf_reset(&ip);
+			cw_ipv6_frag(&ip, &s6, &d6, 17, 0x1234, k, k != 1999, payload, 8);
+			rc |= cw_send_raw_ip(&n, 6, ip.p, ip.len);
+		}
+	}
+	client_init(&c, &n, 11);
+	rc |= signin(&c, &BASE_TLS);
+	cw_buf_free(&ip);
+	cw_buf_free(&udp);
+	close_out(name, f, &n, rc, "ok", "50k unfinished IPv4 fragments, overlaps, a fragment past 64 KB, 2000 IPv6 fragments");
+}
+
+/* The server sends 12000 segments of 1400 bytes with every other one
+ * missing (16 MB that can never be delivered in order), then a segment
+ * from far before the window, then the sign-in on another connection. */
+static void tcp_holes(void)
+{
+	const char *name = "tcp-holes.pcap";
+	struct cw_file *f = open_out(name, CW_PCAP, CW_LT_ETHERNET, 65535, 0);
+	struct cw_link l = eth();
+	struct cw_net n;
+	struct client c;
+	struct cw_tcp t;
+	static uint8_t data[1400];
+	int rc = 0;
+
+	if (!f)
+		return;
+	cw_net_init(&n, f, 0, &l, T0_NS);
+	n.step_ns = 10000;
+	client_init(&c, &n, 13);
+	memset(data, 0x16, sizeof data);
+	cw_tcp_init(&t, &n, &c.me, 40000, &c.pool, 5061, 0xfffff000u, 0xffffff00u, 1400);
+	rc |= cw_tcp_handshake(&t);
+	for (uint32_t k = 0; k < 24000; k += 2)
+		rc |= cw_tcp_emit(&t, 1, t.seq[1] + 1400 * (k + 1), CW_TCP_ACK | CW_TCP_PSH, data, sizeof data);
+	rc |= cw_tcp_emit(&t, 1, t.seq[1] - 0x40000000u, CW_TCP_ACK | CW_TCP_PSH, data, sizeof data);
+	rc |= signin(&c, &BASE_TLS);
+	close_out(name, f, &n, rc, "ok", "a connection with 12000 holes (16 MB out of order)");
+}
+
 /* ------------------------------------------------------------ gzip */
 
 static void gzip_damage(const struct cw_buf *gz, const struct cw_buf *pnggz)
@@ -1031,8 +1279,12 @@ int main(int argc, char **argv)
 	zero_length(&pcap);
 	gzip_damage(&gz, &pnggz);
 	thousand_interfaces(&pcap);
+	time_chaos(&pcap);
+	sections(&pcap, &png);
 	dns_bombs();
 	tls_hostile();
+	fragment_flood();
+	tcp_holes();
 	many_flows();
 
 	cw_buf_free(&pcap);

@@ -95,6 +95,14 @@ while IFS=$'\t' read -r name expect _what; do
 done <"$dir/MANIFEST"
 [ $fail -eq 0 ] && ok "$n captures: dump and analyze exit 0/1/2, unreadable ones named ($nerr exit 2)"
 
+# Times past what int64 ns can hold are clamped to SD_TS_LIMIT (2116), not
+# wrapped or left at INT64_MAX for the attempt timers to overflow on.
+last=$("$SIPDISC" dump "$dir/time-dec0-offset-max.pcapng" 2>/dev/null | tail -1)
+case $last in
+*" 2116-02-20T23:53:38.427387Z "*) ok "pcapng time past 2^63 ns clamped to 2116" ;;
+*) bad "pcapng time past 2^63 ns: $last" ;;
+esac
+
 # ------------------------------------------------------------ 100k flows
 f=$dir/flows-100k.pcap
 if [ -x /usr/bin/time ]; then
