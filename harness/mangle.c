@@ -9,7 +9,7 @@
  * certificates from fixed seeds), so a failure found once can be found
  * again by name.
  *
- * usage: mangle OUTDIR
+ * usage: mangle OUTDIR   (MANGLE_FLIPS=N: N byte-flip variants, default 200)
  * Writes the captures and OUTDIR/MANIFEST, one line per file, tab-separated:
  *   name  expect  what
  * where expect says what sipdisc must do with it:
@@ -402,8 +402,12 @@ static void flips(const struct cw_buf *pcap, const struct cw_buf *png, const str
 	struct cw_buf v;
 	char name[128];
 
+	/* MANGLE_FLIPS=N makes more (a longer soak); the first 200 stay the same */
+	const char *env = getenv("MANGLE_FLIPS");
+	int nflips = env && atoi(env) > 0 ? atoi(env) : NFLIPS;
+
 	cw_buf_init(&v);
-	for (int i = 0; i < NFLIPS; i++) {
+	for (int i = 0; i < nflips; i++) {
 		/* mostly pcap and pcapng; every 20th the gzip stream */
 		const struct cw_buf *src = i % 20 == 19 ? gz : i % 2 ? png : pcap;
 		const char *ext = src == gz ? "pcap.gz" : src == png ? "pcapng" : "pcap";
