@@ -1214,6 +1214,136 @@ static void tcp_holes(void)
 	close_out(name, f, &n, rc, "ok", "a connection with 12000 holes (16 MB out of order)");
 }
 
+/* ------------------------------------------------------------ names */
+
+/* Terminal control sequences, quotes and SQL in every name a report or the
+ * database shows: the domain (from the SRV name), the SRV target, the SNI,
+ * the certificate's CN and 300 SANs. Reports must escape them, the store
+ * must keep them as data. */
+#define EVIL_D "evil\x1b[2J\x07'; DROP TABLE captures;--.test"
+static void evil_names(void)
+{
+	const char *name = "evil-names.pcap";
+	const char *target = "pool\r\n\x1b]0;pwned\x07." EVIL_D;
+	char *sans[301];
+	struct cw_buf ders[2];
+	struct cw_file *f;
+	struct cw_link l = eth();
+	struct cw_net n;
+	struct client c;
+	struct cw_dns r;
+	int rc = 0;
+
+	for (int i = 0; i < 300; i++) {
+		sans[i] = malloc(64);
+		if (!sans[i])
+			abort();
+		snprintf(sans[i], 64, "san-%03d-\x1b[5m\x7f\xff\xfe.%s", i, i % 2 ? "evil.test" : "pool.evil.test");
+	}
+	sans[300] = (char *)target;
+	{
+		struct cw_cert_spec leaf = { seed_leaf, "\x1b[31mred\x1b[0m\r\nCN=forged", (const char *const *)sans, 301,
+					     seed_ca, "mangle CA", 0x7002, NOT_BEFORE, NOT_AFTER, 0 };
+		cw_buf_init(&ders[0]);
+		if (cw_cert_make(&leaf, &ders[0]) < 0) {
+			fprintf(stderr, "mangle: %s: cannot make the certificate\n", name);
+			failed = 1;
+		}
+	}
+	ders[1] = chain[1];
+	for (int i = 0; i < 300; i++)
+		free(sans[i]);
+	if (failed)
+		return;
+	f = open_out(name, CW_PCAP, CW_LT_ETHERNET, 65535, 0);
+	if (!f)
+		return;
+	cw_net_init(&n, f, 0, &l, T0_NS);
+	n.step_ns = 2000000;
+	client_init(&c, &n, 17);
+	{
+		uint16_t sport = c.port++;
+		uint16_t id = dns_query(&c, "_sipinternaltls._tcp." EVIL_D, CW_DNS_SRV, sport, &rc);
+
+		cw_dns_init(&r, id, CW_DNS_RESPONSE | 0x0400);
+		cw_dns_question(&r, "_sipinternaltls._tcp." EVIL_D, CW_DNS_SRV);
+		cw_dns_section(&r, 1);
+		cw_dns_srv(&r, "_sipinternaltls._tcp." EVIL_D, 300, 0, 0, 5061, target);
+		cw_dns_section(&r, 3);
+		cw_dns_a(&r, target, 300, &c.pool);
+		cw_dns_finish(&r);
+		rc |= cw_send_udp(&n, &c.dns, 53, &c.me, sport, r.b.p, r.b.len);
+		cw_dns_free(&r);
+	}
+	{
+		/* tls_session's SNI is fixed; this one names the evil target */
+		struct cw_tcp t;
+		struct cw_buf hs, rec;
+
+		cw_buf_init(&hs);
+		cw_buf_init(&rec);
+		cw_tcp_init(&t, &n, &c.me, c.port++, &c.pool, 5061, 7, 9, 1460);
+		rc |= cw_tcp_handshake(&t);
+		cw_tls_client_hello(&hs, CW_TLS12, NULL, target, NULL, 0);
+		cw_tls_records(&rec, CW_TLS_HANDSHAKE, CW_TLS10, hs.p, hs.len, 0);
+		rc |= cw_tcp_send(&t, 0, rec.p, rec.len);
+		cw_buf_reset(&hs);
+		cw_buf_reset(&rec);
+		cw_tls_server_hello(&hs, CW_TLS12, 0xc02f, NULL);
+		cw_tls_certificate(&hs, ders, 2);
+		cw_tls_server_hello_done(&hs);
+		cw_tls_records(&rec, CW_TLS_HANDSHAKE, CW_TLS12, hs.p, hs.len, 0);
+		rc |= cw_tcp_send(&t, 1, rec.p, rec.len);
+		cw_buf_reset(&rec);
+		cw_tls_alert(&rec, CW_TLS12, 2, 42);
+		rc |= cw_tcp_send(&t, 0, rec.p, rec.len);
+		rc |= cw_tcp_fin(&t, 0);
+		rc |= cw_tcp_fin(&t, 1);
+		cw_buf_free(&hs);
+		cw_buf_free(&rec);
+	}
+	cw_buf_free(&ders[0]);
+	close_out(name, f, &n, rc, "ok", "control sequences, quotes and SQL in the domain, SRV target, SNI, CN and SANs");
+}
+
+/* 5000 clients each start an attempt (an SRV query answered NXDOMAIN) and
+ * then go quiet, between them the good sign-in: thousands of attempts
+ * open at once, all reported and stored. */
+static void attempt_flood(void)
+{
+	const char *name = "attempts-5000.pcap";
+	struct cw_file *f = open_out(name, CW_PCAP, CW_LT_ETHERNET, 65535, 0);
+	struct cw_link l = eth();
+	struct cw_net n;
+	struct client c;
+	int rc = 0;
+
+	if (!f)
+		return;
+	cw_net_init(&n, f, 0, &l, T0_NS);
+	n.step_ns = 100000;
+	for (uint32_t i = 0; i < 5000; i++) {
+		char q[96];
+		struct cw_dns r;
+		uint16_t id;
+
+		client_init(&c, &n, 100 + i);
+		c.me = cw_ip4(10, 20, (uint8_t)(i >> 8), (uint8_t)i);
+		snprintf(q, sizeof q, "_sipinternaltls._tcp.c%u.flood.test", i);
+		id = dns_query(&c, q, CW_DNS_SRV, 50000, &rc);
+		cw_dns_init(&r, id, CW_DNS_NXDOMAIN);
+		cw_dns_question(&r, q, CW_DNS_SRV);
+		cw_dns_finish(&r);
+		rc |= cw_send_udp(&n, &c.dns, 53, &c.me, 50000, r.b.p, r.b.len);
+		cw_dns_free(&r);
+		if (i == 2500) {
+			client_init(&c, &n, 1);
+			rc |= signin(&c, &BASE_TLS);
+		}
+	}
+	close_out(name, f, &n, rc, "ok", "5000 clients each starting an attempt at once");
+}
+
 /* ------------------------------------------------------------ gzip */
 
 static void gzip_damage(const struct cw_buf *gz, const struct cw_buf *pnggz)
@@ -1289,6 +1419,8 @@ int main(int argc, char **argv)
 	tls_hostile();
 	fragment_flood();
 	tcp_holes();
+	evil_names();
+	attempt_flood();
 	many_flows();
 
 	cw_buf_free(&pcap);

@@ -103,6 +103,32 @@ case $last in
 *) bad "pcapng time past 2^63 ns: $last" ;;
 esac
 
+# Names full of terminal control sequences, quotes and SQL: no raw control
+# byte may reach the terminal, JSON must still parse, the store keeps data.
+f=$dir/evil-names.pcap
+"$SIPDISC" analyze --no-db "$f" >"$tmp/evil.txt" 2>&1
+"$SIPDISC" dump "$f" >>"$tmp/evil.txt" 2>&1
+if LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$tmp/evil.txt"; then
+	bad "evil-names: raw control bytes in the text output"
+else
+	ok "evil-names: no raw control byte in analyze/dump text"
+fi
+{ "$SIPDISC" analyze --json --no-db "$f" 2>/dev/null; "$SIPDISC" dump --json "$f"; } >"$tmp/evil.json"
+if python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    json.loads(line)' "$tmp/evil.json"; then
+	ok "evil-names: JSON Lines parse"
+else
+	bad "evil-names: JSON Lines do not parse"
+fi
+"$SIPDISC" analyze --db "$tmp/evil.db" "$f" >/dev/null 2>&1
+got=$(sqlite3 -batch "$tmp/evil.db" "SELECT (SELECT count(*) FROM attempts WHERE domain LIKE '%drop%table%captures%') || ' ' || (SELECT count(*) FROM captures)")
+if [ "$got" = "1 1" ]; then
+	ok "evil-names: stored as data"
+else
+	bad "evil-names: store holds '$got'"
+fi
+
 # ------------------------------------------------------------ 100k flows
 f=$dir/flows-100k.pcap
 if [ -x /usr/bin/time ]; then
@@ -155,6 +181,8 @@ for g in "$good1" "$good2"; do
 	fi
 done
 got=$(q "$tmp/batch.db" "SELECT a.verdict FROM attempts a JOIN captures c ON c.id = a.capture_id WHERE c.path = '$dir/base.pcap'")
+got5k=$(q "$tmp/batch.db" "SELECT count(*) FROM attempts a JOIN captures c ON c.id = a.capture_id WHERE c.path = '$dir/attempts-5000.pcap'")
+if [ "$got5k" = 5001 ]; then ok "batch: attempts-5000.pcap: 5001 attempts stored"; else bad "batch: attempts-5000.pcap: $got5k attempts stored"; fi
 if [ "$got" = SIGNED_IN ]; then ok "batch: base.pcap signed in"; else bad "batch: base.pcap: '$got'"; fi
 # every file's row says what the manifest expects
 q "$tmp/batch.db" "SELECT path, status FROM captures" | sed "s|^$dir/||" >"$tmp/rows"
