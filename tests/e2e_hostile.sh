@@ -158,14 +158,15 @@ check flows-100k.pcap ok dump $? "$tmp/err"
 # ------------------------------------------------------------ batch
 # The directory walk finds the files that look like captures by content;
 # the unreadable ones are also named explicitly, so those the walk skips
-# (wrong magic) are reported too. Two real captures ride along.
+# (wrong magic) are reported too. Two real captures ride along; two
+# workers, so the pool meets the hostile inputs too.
 good1=$top_srcdir/captures/lab-all.pcapng
 good2=$top_srcdir/captures/T01-srv-pool-ok.pcap
 errs=()
 while IFS=$'\t' read -r name expect _what; do
 	[ "$expect" = err ] && errs+=("$dir/$name")
 done <"$dir/MANIFEST"
-timeout 300 "$SIPDISC" analyze --db "$tmp/batch.db" "$dir" "$good1" "$good2" "${errs[@]}" >"$tmp/out" 2>"$tmp/err"
+timeout 300 "$SIPDISC" analyze -j 2 --db "$tmp/batch.db" "$dir" "$good1" "$good2" "${errs[@]}" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 check "$(basename "$dir")" any analyze $rc "$tmp/err"
 if [ $rc -eq 2 ]; then ok "batch: exit 2"; else bad "batch: exit $rc, not 2"; fi
