@@ -240,6 +240,105 @@ int sd_analyze_file(const char *path, const struct sd_pipeline_opts *po, const s
 	return r->run.status;
 }
 
+/* Reorder buffer: attempts come out of the reconstruction in completion
+ * order; they leave here in id order (ids are dense, 1-based). */
+struct stream {
+	struct sd_attempts *set;
+	sd_attempt_sink emit;
+	void *ud;
+	struct sd_attempt **held; /* sorted by id */
+	size_t nheld, cap;
+	uint64_t next_id;
+	size_t emitted;
+	int oom;
+};
+
+static void stream_release(struct stream *st)
+{
+	while (st->nheld && st->held[0]->id <= st->next_id) {
+		struct sd_attempt *a = st->held[0];
+		memmove(st->held, st->held + 1, (st->nheld - 1) * sizeof *st->held);
+		st->nheld--;
+		st->next_id = a->id + 1;
+		st->emitted++;
+		st->emit(st->ud, a);
+	}
+}
+
+static void stream_drain(struct stream *st)
+{
+	struct sd_attempt *a;
+	while ((a = sd_attempts_next(st->set)) != NULL) {
+		if (st->nheld == st->cap) {
+			size_t cap = st->cap ? st->cap * 2 : 16;
+			struct sd_attempt **np = realloc(st->held, cap * sizeof *np);
+			if (!np) {
+				st->oom = 1;
+				sd_attempt_free(a);
+				continue;
+			}
+			st->held = np;
+			st->cap = cap;
+		}
+		size_t k = st->nheld;
+		while (k > 0 && st->held[k - 1]->id > a->id)
+			k--;
+		memmove(st->held + k + 1, st->held + k, (st->nheld - k) * sizeof *st->held);
+		st->held[k] = a;
+		st->nheld++;
+	}
+	stream_release(st);
+}
+
+static void stream_event(void *ud, const struct sd_event *ev)
+{
+	struct stream *st = ud;
+	sd_attempts_event(st->set, ev);
+	stream_drain(st);
+}
+
+int sd_analyze_file_stream(const char *path, const struct sd_pipeline_opts *po,
+			   const struct sd_attempt_opts *ao, sd_attempt_sink emit, void *ud,
+			   struct sd_capture_result *r)
+{
+	memset(r, 0, sizeof *r);
+	int64_t t0 = sd_monotonic_ns();
+	struct sd_attempt_opts o = *ao;
+	char aerr[256] = "";
+	o.on_done = NULL; /* queue mode: drained after every event */
+	o.ud = NULL;
+	o.err = aerr;
+	o.errlen = sizeof aerr;
+	struct stream st;
+	memset(&st, 0, sizeof st);
+	st.emit = emit;
+	st.ud = ud;
+	st.next_id = 1;
+	st.set = sd_attempts_new(&o);
+	if (!st.set) {
+		snprintf(r->run.error, sizeof r->run.error, "%s: %s", path, aerr[0] ? aerr : "cannot analyse");
+		r->run.status = -1;
+		return -1;
+	}
+	sd_pipeline_run_file(path, po, stream_event, &st, &r->run);
+	sd_attempts_finish(st.set);
+	stream_drain(&st);
+	/* Whatever is left (ids skipped by a lost attempt): in order. */
+	if (st.nheld) {
+		st.next_id = UINT64_MAX;
+		stream_release(&st);
+	}
+	if (st.oom && r->run.status == 0) {
+		snprintf(r->run.error, sizeof r->run.error, "%s: out of memory: attempts lost", path);
+		r->run.status = -2;
+	}
+	free(st.held);
+	sd_attempts_free(st.set);
+	r->nattempts = st.emitted;
+	r->elapsed_ns = sd_monotonic_ns() - t0;
+	return r->run.status;
+}
+
 void sd_capture_result_free(struct sd_capture_result *r)
 {
 	for (size_t i = 0; i < r->nattempts; i++)

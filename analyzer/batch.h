@@ -53,6 +53,17 @@ int sd_analyze_file(const char *path, const struct sd_pipeline_opts *po, const s
 		    struct sd_capture_result *r);
 void sd_capture_result_free(struct sd_capture_result *r);
 
+/* The same, streaming: each completed attempt is handed to emit (which
+ * owns it and must sd_attempt_free it) while the capture is still being
+ * read, in ascending id order, so memory does not grow with the capture.
+ * An attempt that completes before an older one still open waits in a
+ * reorder buffer bounded by the attempts open at once. r->attempts stays
+ * empty; r->nattempts counts what was emitted. */
+typedef void (*sd_attempt_sink)(void *ud, struct sd_attempt *a);
+int sd_analyze_file_stream(const char *path, const struct sd_pipeline_opts *po,
+			   const struct sd_attempt_opts *ao, sd_attempt_sink emit, void *ud,
+			   struct sd_capture_result *r);
+
 /* Calls work(ud, i) for every i in [0, n) on `jobs` threads, and done(ud, i)
  * in the calling thread in order 0, 1, ... n-1, each once its work is over:
  * so results are consumed (printed, stored) by one thread in input order

@@ -231,24 +231,43 @@ static void store_capture(struct an *c, const char *path, const struct item *it)
 	}
 }
 
-static void done(void *ud, size_t i)
+/* What is printed before a capture's attempts. */
+static void capture_head(struct an *c, size_t i)
 {
-	struct an *c = ud;
+	const char *path = c->in.paths[i];
+	if (c->json)
+		json_capture("capture", path, NULL);
+	else if (c->in.n > 1)
+		printf("# %s\n\n", path);
+}
+
+/* One attempt: printed, counted, and (streaming) stored at once. */
+static void emit_attempt(struct an *c, const struct sd_attempt *a)
+{
+	if (c->json) {
+		sd_report_json(stdout, a);
+		fputc('\n', stdout);
+	} else {
+		sd_report_text(stdout, a, &c->ro);
+		fputc('\n', stdout);
+	}
+	c->attempts++;
+	if (a->verdict == SD_VERDICT_SIGNED_IN)
+		c->signed_in++;
+	else if (a->verdict == SD_VERDICT_FAILED)
+		c->failed++;
+	else
+		c->inconclusive++;
+	for (size_t f = 0; f < a->nfindings; f++)
+		count_code(c, a->findings[f].code);
+}
+
+/* What follows a capture's attempts; counts its read status. */
+static void capture_tail(struct an *c, size_t i)
+{
 	struct item *it = &c->items[i];
 	const char *path = c->in.paths[i];
 	const struct sd_run_info *ri = &it->res.run;
-	progress_clear(c);
-	c->done++;
-	c->bytes += it->size;
-	if (it->skipped) {
-		c->skipped++;
-		if (c->json) {
-			json_capture("capture", path, NULL);
-			json_capture("capture-end", path, it);
-		}
-		progress_draw(c);
-		return;
-	}
 	if (ri->status < 0) {
 		c->read_failed++;
 		/* The message names the file already when the reader wrote it. */
@@ -259,44 +278,122 @@ static void done(void *ud, size_t i)
 	} else {
 		c->read_ok++;
 	}
-	if (c->json)
-		json_capture("capture", path, NULL);
-	else if (c->in.n > 1)
-		printf("# %s\n\n", path);
 	if (!c->json && c->in.n > 1 && ri->status == -1)
 		printf("not read: %s\n\n", ri->error[0] ? ri->error : "cannot be read");
-	for (size_t k = 0; k < it->res.nattempts; k++) {
-		const struct sd_attempt *a = it->res.attempts[k];
-		if (c->json) {
-			sd_report_json(stdout, a);
-			fputc('\n', stdout);
-		} else {
-			sd_report_text(stdout, a, &c->ro);
-			fputc('\n', stdout);
-		}
-		c->attempts++;
-		if (a->verdict == SD_VERDICT_SIGNED_IN)
-			c->signed_in++;
-		else if (a->verdict == SD_VERDICT_FAILED)
-			c->failed++;
-		else
-			c->inconclusive++;
-		for (size_t f = 0; f < a->nfindings; f++)
-			count_code(c, a->findings[f].code);
-	}
 	if (c->json)
 		json_capture("capture-end", path, it);
 	else if (it->res.nattempts == 0 && ri->status == 0)
 		printf("no sign-in attempt found (%llu frames)\n\n", (unsigned long long)ri->frames);
 	fflush(stdout);
-	if (c->store)
-		store_capture(c, path, it);
 	if (it->res.elapsed_ns > c->slowest_ns) {
 		c->slowest_ns = it->res.elapsed_ns;
 		c->slowest = i;
 	}
+}
+
+/* Parallel path: a capture analysed by a worker, printed and stored here
+ * in input order. */
+static void done(void *ud, size_t i)
+{
+	struct an *c = ud;
+	struct item *it = &c->items[i];
+	progress_clear(c);
+	c->done++;
+	c->bytes += it->size;
+	if (it->skipped) {
+		c->skipped++;
+		if (c->json) {
+			json_capture("capture", c->in.paths[i], NULL);
+			json_capture("capture-end", c->in.paths[i], it);
+		}
+		progress_draw(c);
+		return;
+	}
+	capture_head(c, i);
+	for (size_t k = 0; k < it->res.nattempts; k++)
+		emit_attempt(c, it->res.attempts[k]);
+	capture_tail(c, i);
+	if (c->store)
+		store_capture(c, c->in.paths[i], it);
 	sd_capture_result_free(&it->res);
 	progress_draw(c);
+}
+
+/* Sequential path: attempts are printed and stored while the capture is
+ * read, so memory stays flat however long the capture is (a 1 GB capture
+ * holds thousands of attempts). The capture's transaction is open from
+ * the first attempt to the end; its SHA-256 is computed alongside and set
+ * last, which replaces an earlier analysis of the same bytes. */
+struct stream_ctx {
+	struct an *c;
+	int64_t capture_id; /* 0 = not storing this capture */
+	char err[512];
+	int store_err;
+};
+
+static void stream_sink(void *ud, struct sd_attempt *a)
+{
+	struct stream_ctx *s = ud;
+	emit_attempt(s->c, a);
+	if (s->capture_id > 0 && !s->store_err &&
+	    sd_store_attempt(s->c->store, s->capture_id, a, s->err, sizeof s->err) != 0)
+		s->store_err = 1;
+	sd_attempt_free(a);
+}
+
+static void run_streaming(struct an *c)
+{
+	for (size_t i = 0; i < c->in.n; i++) {
+		struct item *it = &c->items[i];
+		const char *path = c->in.paths[i];
+		progress_clear(c);
+		if (c->skip_known) {
+			char err[256];
+			it->have_sha = sd_store_file_sha256(path, it->sha, &it->size, err, sizeof err) == 0;
+			if (it->have_sha && sd_store_known(c->store, it->sha) == 1) {
+				it->skipped = 1;
+				done(c, i);
+				continue;
+			}
+		}
+		struct stream_ctx s;
+		memset(&s, 0, sizeof s);
+		s.c = c;
+		pthread_t th;
+		struct hash_job h = { path, it };
+		int hashing = 0;
+		if (c->store) {
+			struct sd_store_capture sc = { path, 0, NULL, PACKAGE_VERSION, (int64_t)time(NULL), 0 };
+			s.capture_id = sd_store_begin(c->store, &sc, s.err, sizeof s.err);
+			if (s.capture_id <= 0)
+				s.store_err = 1;
+			if (!it->have_sha)
+				hashing = pthread_create(&th, NULL, hash_thread, &h) == 0;
+		} else {
+			struct stat st;
+			if (stat(path, &st) == 0)
+				it->size = (uint64_t)st.st_size;
+		}
+		capture_head(c, i);
+		sd_analyze_file_stream(path, &c->po, &c->ao, stream_sink, &s, &it->res);
+		if (hashing)
+			pthread_join(th, NULL);
+		c->done++;
+		c->bytes += it->size;
+		capture_tail(c, i);
+		if (c->store) {
+			if (!s.store_err && it->have_sha)
+				s.store_err = sd_store_set_sha256(c->store, s.capture_id, it->sha, s.err, sizeof s.err) != 0;
+			if (!s.store_err)
+				s.store_err = sd_store_end(c->store, s.capture_id, &it->res.run, s.err, sizeof s.err) != 0;
+			if (s.store_err) {
+				sd_store_abort(c->store); /* whole or not at all */
+				sd_cli_error("%s: not stored: %s", path, s.err);
+				c->store_failed = 1;
+			}
+		}
+		progress_draw(c);
+	}
 }
 
 static int cmp_code(const void *x, const void *y)
@@ -533,7 +630,10 @@ int cmd_analyze(int argc, char **argv)
 		return SD_EXIT_USAGE;
 	}
 
-	sd_batch_run(c.in.n, (unsigned)c.jobs, work, done, &c);
+	if (c.jobs <= 1 || c.in.n == 1)
+		run_streaming(&c);
+	else
+		sd_batch_run(c.in.n, (unsigned)c.jobs, work, done, &c);
 
 	progress_clear(&c);
 	summary(&c);

@@ -139,7 +139,7 @@ static const char *const migrations[] = {
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
 enum {
-	Q_DEL_CAPTURE, Q_INS_CAPTURE, Q_END_CAPTURE, Q_KNOWN,
+	Q_DEL_CAPTURE, Q_DEL_OTHER, Q_SET_SHA, Q_INS_CAPTURE, Q_END_CAPTURE, Q_KNOWN,
 	Q_INS_ATTEMPT, Q_INS_STEP, Q_INS_ANSWER, Q_INS_CONN,
 	Q_FIND_CERT, Q_INS_CERT, Q_INS_CERTNAME, Q_INS_CONNCERT, Q_INS_FINDING,
 	Q__COUNT
@@ -147,6 +147,8 @@ enum {
 
 static const char *const sql[Q__COUNT] = {
 	[Q_DEL_CAPTURE] = "DELETE FROM captures WHERE sha256 = ?1",
+	[Q_DEL_OTHER] = "DELETE FROM captures WHERE sha256 = ?1 AND id != ?2",
+	[Q_SET_SHA] = "UPDATE captures SET sha256 = ?1 WHERE id = ?2",
 	[Q_INS_CAPTURE] = "INSERT INTO captures (path, size, sha256, analysed_at, tool_version, status, live)"
 			  " VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6)",
 	[Q_END_CAPTURE] = "UPDATE captures SET format = ?2, link_types = ?3, frames = ?4, first_time = ?5,"
@@ -476,6 +478,19 @@ int64_t sd_store_begin(struct sd_store *st, const struct sd_store_capture *c, ch
 fail:
 	sd_store_abort(st);
 	return -1;
+}
+
+int sd_store_set_sha256(struct sd_store *st, int64_t capture_id, const char *sha256_hex, char *err,
+			size_t errlen)
+{
+	for (int q = Q_DEL_OTHER; q <= Q_SET_SHA; q++) {
+		sqlite3_stmt *s = st->q[q];
+		sqlite3_bind_text(s, 1, sha256_hex, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 2, capture_id);
+		if (run(st, s, err, errlen))
+			return -1;
+	}
+	return 0;
 }
 
 static int64_t store_cert(struct sd_store *st, const struct sd_conn_cert *cc, char *err, size_t errlen)

@@ -44,6 +44,11 @@ struct sd_store_capture {
  * of an earlier analysis of the same SHA-256. Returns the captures row id
  * (> 0), or -1 with err. */
 int64_t sd_store_begin(struct sd_store *st, const struct sd_store_capture *c, char *err, size_t errlen);
+/* Gives the open capture its SHA-256 once it is known (a capture streamed
+ * while it is hashed): rows of an earlier analysis of the same bytes are
+ * replaced, as sd_store_begin does. 0 on success. */
+int sd_store_set_sha256(struct sd_store *st, int64_t capture_id, const char *sha256_hex, char *err,
+			size_t errlen);
 /* Stores one completed attempt (steps, answers, connections, certificates,
  * findings) under the capture. 0 on success. */
 int sd_store_attempt(struct sd_store *st, int64_t capture_id, const struct sd_attempt *a, char *err,

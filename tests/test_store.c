@@ -538,7 +538,33 @@ static void test_sha256_of_file(void)
 	unlink(dbpath);
 }
 
+/* A capture streamed while it is hashed gets its SHA-256 last; an earlier
+ * analysis of the same bytes is replaced then, inside the same transaction. */
+static void test_sha_set_late_replaces(void)
+{
+	fresh_path("late");
+	char err[256];
+	struct sd_store *st = sd_store_open(dbpath, err, sizeof err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+	CU_ASSERT_EQUAL(store_capture(st, SHA_A, 2), 0);
+	struct sd_store_capture c = { "again.pcapng", 1234, NULL, "test", 0, 0 };
+	int64_t id = sd_store_begin(st, &c, err, sizeof err);
+	CU_ASSERT_FATAL(id > 0);
+	struct sd_attempt *a = lab_attempt(1, "10.77.0.7");
+	CU_ASSERT_EQUAL(sd_store_attempt(st, id, a, err, sizeof err), 0);
+	sd_attempt_free(a);
+	CU_ASSERT_EQUAL(sd_store_set_sha256(st, id, SHA_A, err, sizeof err), 0);
+	struct sd_run_info r = run_ok();
+	CU_ASSERT_EQUAL(sd_store_end(st, id, &r, err, sizeof err), 0);
+	sd_store_close(st);
+	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM captures"), 1);
+	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM captures WHERE path = 'again.pcapng' AND sha256 IS NOT NULL"), 1);
+	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM attempts"), 1);
+	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM attempts WHERE client = '10.77.0.7'"), 1);
+}
+
 static const struct sd_test tests[] = {
+	SD_TEST(test_sha_set_late_replaces),
 	SD_TEST(test_create_and_counts),
 	SD_TEST(test_abort_keeps_nothing),
 	SD_TEST(test_newer_refused_and_foreign_refused),
