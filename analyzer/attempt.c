@@ -52,6 +52,18 @@ const char *sd_role_str(enum sd_role r)
 
 int sd_role_is_discovery(enum sd_role r) { return r >= SD_ROLE_AD1 && r <= SD_ROLE_F3; }
 
+int sd_step_cut(const struct sd_step *s)
+{
+	/* NXDOMAIN sits in the header and survives a snaplen cut; a NOERROR
+	 * whose records were cut away says nothing about the name. */
+	if (!s || s->state != SD_STEP_ANSWERED || s->resolved || s->rcode != SD_DNS_RCODE_NOERROR)
+		return 0;
+	for (size_t k = 0; k < s->nqueries; k++)
+		if (s->queries[k].resp_frame == s->resp_frame && s->queries[k].status == SD_E_TRUNC)
+			return 1;
+	return 0;
+}
+
 const char *sd_conn_outcome_str(enum sd_conn_outcome o)
 {
 	static const char *const s[] = { "incomplete", "refused", "reset", "timeout", "tls-alert",
@@ -1307,6 +1319,23 @@ static void copy_certs(struct att *t, struct sd_conn *c, const struct sd_event *
 	}
 }
 
+/* May an established connection without a ClientHello count as plain TCP
+ * SIP? The pipeline reports nothing for non-TLS bytes, so a handshake that
+ * has not begun yet (or that the capture cut off) looks the same as plain
+ * SIP. Only the discovery itself is evidence: the server came from a TCP
+ * SRV record (_sipinternal._tcp, _sip._tcp) or is on SIP's TCP port 5060.
+ * Anything else stays incomplete until TLS or a close decides it. */
+static int plain_tcp_expected(const struct sd_attempt *a, const struct sd_conn *c)
+{
+	if (c->sport == 5060)
+		return 1;
+	for (int i = c->step, hop = 0; i >= 0 && (size_t)i < a->nsteps && hop < MAX_STEPS;
+	     i = a->steps[i].parent, hop++)
+		if (a->steps[i].role == SD_ROLE_S2 || a->steps[i].role == SD_ROLE_S4)
+			return 1;
+	return 0;
+}
+
 static void on_conn_event(struct sd_attempts *s, const struct sd_event *ev)
 {
 	if (!ev->conn_id)
@@ -1343,7 +1372,7 @@ static void on_conn_event(struct sd_attempts *s, const struct sd_event *ev)
 	case SD_EV_TCP_ESTABLISHED:
 		c->synack_frame = ev->frame;
 		x->established = 1;
-		if (c->outcome == SD_CONN_INCOMPLETE && !c->has_ch)
+		if (c->outcome == SD_CONN_INCOMPLETE && !c->has_ch && plain_tcp_expected(a, c))
 			c->outcome = SD_CONN_PLAIN_TCP; /* until a ClientHello says otherwise */
 		break;
 	case SD_EV_TCP_REFUSED:

@@ -54,6 +54,10 @@ enum sd_role {
 const char *sd_role_str(enum sd_role r); /* "AD1", "S1", "F2", "SRV-TARGET", "CNAME-TARGET", "POOL", "OTHER" */
 /* Is this one of the discovery names (AD1..F3)? */
 int sd_role_is_discovery(enum sd_role r);
+/* Was the step's deciding response cut by the capture before its records
+ * (NOERROR, nothing readable)? Then whether the name resolved is unknown. */
+struct sd_step;
+int sd_step_cut(const struct sd_step *s);
 
 /* One DNS query of a step and what answered it. A step holds several:
  * A and AAAA of one name, retransmissions, suffix-search retries. */

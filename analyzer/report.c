@@ -389,7 +389,9 @@ static void text_answers_brief(struct sb *b, const struct sd_step *s)
 			addrs = 1;
 		}
 	}
-	if (s->rcode == SD_DNS_RCODE_NOERROR && !s->resolved && !any && !addrs) {
+	if (sd_step_cut(s)) {
+		sb_puts(b, "  (records cut by the capture)");
+	} else if (s->rcode == SD_DNS_RCODE_NOERROR && !s->resolved && !any && !addrs) {
 		char tb[16];
 		sb_printf(b, "  (no %s data)", qtype_name(s->qtype, tb, sizeof tb));
 	}
@@ -645,7 +647,7 @@ static void text_conn(struct rw *w, struct sb *b, const struct sd_attempt *a, si
 			sb_printf(b, "  cipher 0x%04x", c->cipher);
 		emit(w, 8, b->p);
 	}
-	if (c->expected[0]) {
+	if (c->expected[0] && c->outcome != SD_CONN_PLAIN_TCP) { /* plain SIP has no certificate */
 		sb_reset(b);
 		sb_printf(b, "      certificate must name %s", c->expected);
 		emit(w, 8, b->p);

@@ -219,7 +219,7 @@ static int step_ok(const struct rctx *r, int si)
 /* A step whose negative answer is in the capture: NXDOMAIN / no data. */
 static int step_negative(const struct sd_step *s)
 {
-	return s->state == SD_STEP_ANSWERED && !s->resolved;
+	return s->state == SD_STEP_ANSWERED && !s->resolved && !sd_step_cut(s);
 }
 
 /* The discovery step (AD/S/F) a step hangs off. */
@@ -442,16 +442,23 @@ static void check_srv(struct rctx *r, int *chosen)
 	*chosen = -1;
 	for (size_t i = 0; i < r->a->nsteps; i++) {
 		const struct sd_step *s = &r->a->steps[i];
-		const struct sd_answer *rrs[32];
+		const struct sd_answer **rrs;
 		size_t n = 0;
 
-		if (!IS_SRV(s->role))
+		if (!IS_SRV(s->role) || !s->nanswers)
 			continue;
-		for (size_t k = 0; k < s->nanswers && n < 32; k++)
+		/* every RR of the answer: SRV-ONE states the count the response carried
+		 * (a fixed 32 undercounted S02's 61 records) */
+		rrs = malloc(s->nanswers * sizeof *rrs);
+		if (!rrs)
+			continue;
+		for (size_t k = 0; k < s->nanswers; k++)
 			if (s->answers[k].type == SD_DNS_T_SRV && s->answers[k].section != SD_DNS_AR)
 				rrs[n++] = &s->answers[k];
-		if (!n)
+		if (!n) {
+			free(rrs);
 			continue;
+		}
 		/* precedence, not packet order (R2DQ: queried in parallel) */
 		{
 			int rank = sd_profile_step_index(r->p, s->role);
@@ -496,6 +503,7 @@ static void check_srv(struct rctx *r, int *chosen)
 				break;
 			}
 		}
+		free(rrs);
 	}
 }
 
@@ -748,7 +756,7 @@ static void check_flow(struct rctx *r, int chosen_srv, int ad_ok)
 		if (si < 0)
 			continue;
 		any_srv = 1;
-		if (a->steps[si].resolved)
+		if (a->steps[si].resolved || sd_step_cut(&a->steps[si]))
 			srv_all_neg = 0;
 		if (a->steps[si].state == SD_STEP_PENDING)
 			srv_all_neg = 0;
@@ -791,7 +799,10 @@ static void check_flow(struct rctx *r, int chosen_srv, int ad_ok)
 			int si = r->role_step[role];
 			struct sd_finding *f;
 
-			if (si < 0 || a->steps[si].order < a->steps[chosen_srv].order)
+			/* asked before the SRV answer was in: parallel lookups, not going on */
+			if (si < 0 || a->steps[si].order < a->steps[chosen_srv].order ||
+			    (a->steps[si].frame && a->steps[chosen_srv].resp_frame &&
+			     a->steps[si].frame < a->steps[chosen_srv].resp_frame))
 				continue;
 			if (ok == 1) {
 				f = add(r, "WENT_ON_AFTER_SUCCESS", SD_SEV_WARN, si, -1);
@@ -812,49 +823,67 @@ static void check_flow(struct rctx *r, int chosen_srv, int ad_ok)
 		}
 	}
 
-	/* Fallback names: event 3 per name not resolved, stop/continue rules */
+	/* Fallback names in the order the client asked them (query frames, not
+	 * profile order): event 3 per name that did not resolve, and a name asked
+	 * after an earlier name's answer had resolved breaks a_stop. T24 asked
+	 * sip.D before sipinternal.D resolved: that is ORDER_MISMATCH only. */
 	{
-		int prev_resolved = -1;
+		int fs[SD_ROLE_F3 - SD_ROLE_F1 + 1];
+		int nfs = 0;
 
-		for (size_t k = 0; k < p->na; k++) {
-			int role = -1, si;
+		for (size_t k = 0; k < p->na; k++)
+			for (int rr = SD_ROLE_F1; rr <= SD_ROLE_F3; rr++) {
+				int si = r->role_step[rr], dup = 0;
 
-			for (int rr = SD_ROLE_F1; rr <= SD_ROLE_F3; rr++)
-				if (!strcmp(role_label[rr], p->a[k].name))
-					role = rr;
-			if (role < 0)
-				continue;
-			si = r->role_step[role];
-			if (si < 0)
-				continue;
-			if (prev_resolved >= 0 && p->a_stop_first_resolving) {
-				struct sd_finding *f = add(r, "WENT_ON_AFTER_SUCCESS", SD_SEV_WARN, si, -1);
+				if (si < 0 || strcmp(role_label[rr], p->a[k].name))
+					continue;
+				for (int j = 0; j < nfs; j++)
+					dup |= fs[j] == si;
+				if (!dup && nfs < (int)(sizeof fs / sizeof fs[0]))
+					fs[nfs++] = si;
+			}
+		for (int i = 1; i < nfs; i++)
+			for (int j = i; j > 0 && a->steps[fs[j]].order < a->steps[fs[j - 1]].order; j--) {
+				int t = fs[j];
 
-				step_frames(r, f, prev_resolved);
+				fs[j] = fs[j - 1];
+				fs[j - 1] = t;
+			}
+		for (int i = 0; i < nfs; i++) {
+			int si = fs[i];
+			const struct sd_step *s = &a->steps[si];
+
+			for (int j = 0; j < i && p->a_stop_first_resolving; j++) {
+				const struct sd_step *pr = &a->steps[fs[j]];
+				struct sd_finding *f;
+
+				/* asked while the earlier answer was still out: parallel, not after */
+				if (!pr->resolved || (s->frame && pr->resp_frame && s->frame < pr->resp_frame))
+					continue;
+				f = add(r, "WENT_ON_AFTER_SUCCESS", SD_SEV_WARN, si, -1);
+				step_frames(r, f, fs[j]);
 				step_frames(r, f, si);
 				set_msg(f, "%s was looked up after %s had resolved; profile %s stops at the first name that resolves (ORIG)",
-					a->steps[si].name, a->steps[prev_resolved].name, p->name);
+					s->name, pr->name, p->name);
 				set_fix(f, "None on the server; check the client version (--profile)");
-				prev_resolved = -1;
+				break;
 			}
-			if (a->steps[si].resolved) {
-				prev_resolved = si;
-			} else if (a->steps[si].state != SD_STEP_PENDING) {
+			if (!s->resolved && s->state != SD_STEP_PENDING && !sd_step_cut(s)) {
 				struct sd_finding *f = add(r, "NAME_UNRESOLVED", SD_SEV_INFO, si, -1);
 
 				step_frames(r, f, si);
-				if (a->steps[si].state == SD_STEP_UNANSWERED)
-					set_msg(f, "%s: no DNS response", a->steps[si].name);
+				if (s->state == SD_STEP_UNANSWERED)
+					set_msg(f, "%s: no DNS response", s->name);
 				else
-					set_msg(f, "%s does not resolve (%s)", a->steps[si].name,
-						a->steps[si].rcode == SD_DNS_RCODE_NXDOMAIN ? "NXDOMAIN" : "no address");
+					set_msg(f, "%s does not resolve (%s)", s->name,
+						s->rcode == SD_DNS_RCODE_NXDOMAIN ? "NXDOMAIN" : "no address");
 				set_fix(f, "None if another name leads to the server; else create an A record %s for the Front End pool",
-					a->steps[si].name);
+					s->name);
 				if (f && r->events && p->ev_name_unresolved) {
 					f->event_id = p->ev_name_unresolved;
 					snprintf(f->event_text, sizeof f->event_text,
 						 "Communicator was unable to resolve the DNS hostname of the login server %s.",
-						 a->steps[si].name);
+						 s->name);
 				}
 			}
 		}
@@ -1242,6 +1271,12 @@ static int check_evidence(struct rctx *r)
 			incomplete = 1;
 			snprintf(why, sizeof why, "the capture ends before the connection to port %u settled", c->sport);
 			frames[nf++] = c->syn_frame;
+		} else if (c->outcome == SD_CONN_INCOMPLETE && c->synack_frame) {
+			/* established, then silence: neither TLS nor evidence of plain TCP SIP */
+			incomplete = 1;
+			snprintf(why, sizeof why, "the connection to port %u was established but no TLS handshake is in the capture",
+				 c->sport);
+			frames[nf++] = c->synack_frame;
 		}
 	}
 	for (size_t i = 0; i < a->nsteps && !incomplete; i++)
@@ -1354,9 +1389,12 @@ size_t sd_rules_check(struct sd_attempt *a, const struct sd_profile *p, const st
 		else
 			a->verdict = SD_VERDICT_FAILED;
 	}
-	if (a->winning_conn >= 0)
-		snprintf(a->expected_name, sizeof a->expected_name, "%s", expected_for_conn(&r, &a->conns[a->winning_conn]));
-	else if (step_ok(&r, a->winning_step) && a->steps[a->winning_step].resolved)
+	if (a->winning_conn >= 0) {
+		/* plain TCP SIP shows no certificate, so no name is expected in one */
+		if (a->conns[a->winning_conn].outcome != SD_CONN_PLAIN_TCP)
+			snprintf(a->expected_name, sizeof a->expected_name, "%s",
+				 expected_for_conn(&r, &a->conns[a->winning_conn]));
+	} else if (step_ok(&r, a->winning_step) && a->steps[a->winning_step].resolved)
 		snprintf(a->expected_name, sizeof a->expected_name, "%s", a->steps[a->winning_step].name);
 
 	if (a->verdict == SD_VERDICT_FAILED) {
@@ -1375,9 +1413,11 @@ size_t sd_rules_check(struct sd_attempt *a, const struct sd_profile *p, const st
 			for (size_t i = 0; i < a->nsteps; i++) {
 				size_t l = strlen(tried);
 
+				/* every lookup is evidence (T11: the A answer with three
+				 * addresses); only discovery names are listed as tried */
+				step_frames(&r, f, (int)i);
 				if (a->steps[i].role > SD_ROLE_F3)
 					continue;
-				step_frames(&r, f, (int)i);
 				snprintf(tried + l, sizeof tried - l, "%s%s", l ? ", " : "", a->steps[i].name);
 			}
 			for (size_t c = 0; c < a->nconns; c++)

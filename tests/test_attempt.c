@@ -851,6 +851,74 @@ static void test_cname_target_and_plain_tcp(void)
 	teardown();
 }
 
+static int has_finding(const struct sd_attempt *a, const char *code)
+{
+	for (size_t i = 0; i < a->nfindings; i++)
+		if (!strcmp(a->findings[i].code, code))
+			return 1;
+	return 0;
+}
+
+/* Plain TCP needs evidence from the discovery (a TCP SRV record, or port
+ * 5060): the pipeline reports nothing for non-TLS bytes, so a connection to
+ * a TLS server cut off before its ClientHello is incomplete, not a sign-in
+ * (lab-all.pcapng cut at frame 27 used to give SIGNED_IN + TRANSPORT_TCP). */
+static void test_established_without_tls(void)
+{
+	/* fallback name, port 5061, the capture ends after the handshake's ACK */
+	setup("oc2007");
+	srv_nx(CLI, 1, 0, "contoso.com");
+	qa(CLI, 9, 10, "sipinternal.contoso.com", "10.0.7.8");
+	tcpev(SD_EV_TCP_SYN, 11, 20, CLI, "10.0.7.8", 5061, 71, 0);
+	tcpev(SD_EV_TCP_ESTABLISHED, 12, 21, CLI, "10.0.7.8", 5061, 71, 1);
+	finish();
+	CU_ASSERT_EQUAL_FATAL(ngot, 1);
+	const struct sd_attempt *a = got[0];
+	CU_ASSERT_EQUAL_FATAL(a->nconns, 1);
+	CU_ASSERT_EQUAL(a->conns[0].outcome, SD_CONN_INCOMPLETE);
+	CU_ASSERT_EQUAL(a->end_reason, SD_END_CAPTURE_END);
+	CU_ASSERT_EQUAL(a->verdict, SD_VERDICT_INCONCLUSIVE);
+	CU_ASSERT(has_finding(a, "EVIDENCE_INCOMPLETE"));
+	CU_ASSERT(!has_finding(a, "TRANSPORT_TCP"));
+	teardown();
+
+	/* the same connection closed by the client without a ClientHello failed */
+	setup("oc2007");
+	srv_nx(CLI, 1, 0, "contoso.com");
+	qa(CLI, 9, 10, "sipinternal.contoso.com", "10.0.7.8");
+	tcpev(SD_EV_TCP_SYN, 11, 20, CLI, "10.0.7.8", 5061, 72, 0);
+	tcpev(SD_EV_TCP_ESTABLISHED, 12, 21, CLI, "10.0.7.8", 5061, 72, 1);
+	tcpev(SD_EV_TCP_FIN, 13, 22, CLI, "10.0.7.8", 5061, 72, 0);
+	finish();
+	CU_ASSERT_EQUAL_FATAL(ngot, 1);
+	CU_ASSERT_EQUAL_FATAL(got[0]->nconns, 1);
+	CU_ASSERT_EQUAL(got[0]->conns[0].outcome, SD_CONN_CLOSED);
+	CU_ASSERT(!has_finding(got[0], "TRANSPORT_TCP"));
+	teardown();
+
+	/* reached through _sipinternal._tcp (T28), even on another port: plain TCP */
+	setup("oc2007");
+	qnx(CLI, 1, 0, "_sipinternaltls._tcp.contoso.com", SD_DNS_T_SRV);
+	q(CLI, 3, 2, "_sipinternal._tcp.contoso.com", SD_DNS_T_SRV, 3);
+	msg(3, "_sipinternal._tcp.contoso.com", SD_DNS_T_SRV, 1, 0);
+	rr_srv("_sipinternal._tcp.contoso.com", 5070, "pool.contoso.com");
+	resp(CLI, 4, 3, 3);
+	qnx(CLI, 5, 4, "_sip._tls.contoso.com", SD_DNS_T_SRV);
+	qnx(CLI, 7, 6, "_sip._tcp.contoso.com", SD_DNS_T_SRV);
+	qa(CLI, 9, 10, "pool.contoso.com", "10.0.7.9");
+	tcpev(SD_EV_TCP_SYN, 11, 20, CLI, "10.0.7.9", 5070, 73, 0);
+	tcpev(SD_EV_TCP_ESTABLISHED, 12, 21, CLI, "10.0.7.9", 5070, 73, 1);
+	finish();
+	CU_ASSERT_EQUAL_FATAL(ngot, 1);
+	a = got[0];
+	CU_ASSERT_EQUAL_FATAL(a->nconns, 1);
+	CU_ASSERT_EQUAL(a->conns[0].outcome, SD_CONN_PLAIN_TCP);
+	CU_ASSERT_EQUAL(a->verdict, SD_VERDICT_SIGNED_IN);
+	CU_ASSERT(has_finding(a, "TRANSPORT_TCP"));
+	CU_ASSERT_STRING_EQUAL(a->expected_name, ""); /* no certificate on plain TCP */
+	teardown();
+}
+
 /* TLS 1.3 hides the certificate; a TCP gap and a reset. */
 static void test_tls13_and_reset(void)
 {
@@ -979,6 +1047,7 @@ static const struct sd_test tests[] = {
 	SD_TEST(test_mid_capture_start),
 	SD_TEST(test_autodiscover_pool),
 	SD_TEST(test_cname_target_and_plain_tcp),
+	SD_TEST(test_established_without_tls),
 	SD_TEST(test_tls13_and_reset),
 	SD_TEST(test_truncated_evidence),
 	SD_TEST(test_bounded),

@@ -1116,6 +1116,120 @@ static void test_t24_order(void)
 	sd_attempt_free(a);
 }
 
+/* T24 as captured: sip.D asked and answered (NXDOMAIN, frames 9/10) before
+ * sipinternal.D (11/12) resolved. Order is judged by when the client asked,
+ * so this is ORDER_MISMATCH only, never WENT_ON_AFTER_SUCCESS. */
+static void test_t24_time_order(void)
+{
+	struct sd_attempt *a = att(D);
+	int f1, c;
+
+	srv_all_nx(a);                        /* 1-8 */
+	step(a, SD_ROLE_F2, "sip." D, 3, -1); /* 9-10 */
+	f1 = step(a, SD_ROLE_F1, "sipinternal." D, 0, -1);
+	ans_a(a, f1, "10.0.0.10");
+	c = conn(a, f1, "10.0.0.10", 5061, SD_CONN_HANDSHAKE_DONE);
+	good_cert(a, c, "pool." D, "DNS:sipinternal." D);
+	check(a, "oc2007", NULL);
+	LOUD(a, "ORDER_MISMATCH:warn");
+	CU_ASSERT_PTR_NULL(find(a, "WENT_ON_AFTER_SUCCESS"));
+	CU_ASSERT_EQUAL(a->verdict, SD_VERDICT_SIGNED_IN);
+	CU_ASSERT_EQUAL(count(a, "NAME_UNRESOLVED"), 1);
+	sd_attempt_free(a);
+
+	/* parallel: sip.D asked after sipinternal.D but before its answer came */
+	a = att(D);
+	srv_all_nx(a);
+	f1 = step(a, SD_ROLE_F1, "sipinternal." D, 0, -1); /* query 9, answer 10 */
+	ans_a(a, f1, "10.0.0.10");
+	step(a, SD_ROLE_F2, "sip." D, 3, -1);
+	a->steps[f1].resp_frame = a->steps[f1].queries[0].resp_frame = 12;
+	a->steps[a->nsteps - 1].frame = a->steps[a->nsteps - 1].queries[0].frame = 10;
+	a->steps[a->nsteps - 1].resp_frame = a->steps[a->nsteps - 1].queries[0].resp_frame = 11;
+	check(a, "oc2007", NULL);
+	CU_ASSERT_PTR_NULL(find(a, "WENT_ON_AFTER_SUCCESS"));
+	/* asked after the answer: the profile's stop rule is broken */
+	a->steps[a->nsteps - 1].frame = a->steps[a->nsteps - 1].queries[0].frame = 13;
+	a->steps[a->nsteps - 1].resp_frame = a->steps[a->nsteps - 1].queries[0].resp_frame = 14;
+	check(a, "oc2007", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(find(a, "WENT_ON_AFTER_SUCCESS"));
+	CU_ASSERT_EQUAL(find(a, "WENT_ON_AFTER_SUCCESS")->severity, SD_SEV_WARN);
+	sd_attempt_free(a);
+}
+
+/* S02/S07: every RR counts (61 here; a fixed array used to stop at 32). */
+static void test_srv_one_count(void)
+{
+	struct sd_attempt *a = att(E);
+	int s1 = step(a, SD_ROLE_S1, "_sipinternaltls._tcp." E, 0, -1), t, c;
+
+	ans_srv(a, s1, "pool." E, 5061, 0);
+	for (int i = 0; i < 60; i++) {
+		char n[64];
+
+		snprintf(n, sizeof n, "backup-%02d." E, i);
+		ans_srv(a, s1, n, 5061, 20);
+	}
+	t = step(a, SD_ROLE_SRV_TARGET, "pool." E, 0, s1);
+	ans_a(a, t, "10.1.0.1");
+	c = conn(a, t, "10.1.0.1", 5061, SD_CONN_HANDSHAKE_DONE);
+	good_cert(a, c, "pool." E, "DNS:pool." E);
+	check(a, "oc2007", NULL);
+	LOUD(a, "");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(find(a, "SRV-ONE"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(find(a, "SRV-ONE")->message, " has 61 records"));
+	CU_ASSERT_PTR_NULL(find(a, "SRV-PRIO"));
+	sd_attempt_free(a);
+}
+
+/* S03: the A answer was cut by the snaplen. NOERROR with no readable record
+ * is not "does not resolve": no NAME_UNRESOLVED, no event 3, no verdict. */
+static void test_cut_answer(void)
+{
+	struct sd_attempt *a = att(D);
+	int f1;
+
+	srv_all_nx(a);
+	f1 = step(a, SD_ROLE_F1, "sipinternal." D, 0, -1);
+	a->steps[f1].queries[0].status = SD_E_TRUNC;
+	a->evidence_incomplete = 1;
+	a->end_reason = SD_END_CAPTURE_END;
+	CU_ASSERT(sd_step_cut(&a->steps[f1]));
+	check(a, "oc2007", NULL);
+	CU_ASSERT_PTR_NULL(find(a, "NAME_UNRESOLVED"));
+	CU_ASSERT_PTR_NOT_NULL(find(a, "EVIDENCE_INCOMPLETE"));
+	CU_ASSERT_EQUAL(a->verdict, SD_VERDICT_INCONCLUSIVE);
+	CU_ASSERT_EQUAL(a->nevent_ids, 1); /* event 1 (no SRV) only */
+	/* NXDOMAIN is in the header and survives the cut */
+	a->steps[f1].rcode = a->steps[f1].queries[0].rcode = 3;
+	CU_ASSERT(!sd_step_cut(&a->steps[f1]));
+	check(a, "oc2007", NULL);
+	CU_ASSERT_PTR_NOT_NULL(find(a, "NAME_UNRESOLVED"));
+	sd_attempt_free(a);
+}
+
+/* Established, then nothing readable until the attempt went idle: no TLS,
+ * no evidence of plain TCP, so no verdict either way. */
+static void test_established_silent(void)
+{
+	struct sd_attempt *a = att(D);
+	int f2;
+
+	srv_all_nx(a);
+	step(a, SD_ROLE_F1, "sipinternal." D, 3, -1);
+	f2 = step(a, SD_ROLE_F2, "sip." D, 0, -1);
+	ans_a(a, f2, "10.0.0.10");
+	conn(a, f2, "10.0.0.10", 5061, SD_CONN_PLAIN_TCP); /* SYN, SYN/ACK only */
+	a->conns[0].outcome = SD_CONN_INCOMPLETE;
+	a->end_reason = SD_END_IDLE;
+	check(a, "oc2007", NULL);
+	CU_ASSERT_EQUAL(a->verdict, SD_VERDICT_INCONCLUSIVE);
+	CU_ASSERT_PTR_NOT_NULL(find(a, "EVIDENCE_INCOMPLETE"));
+	CU_ASSERT_PTR_NULL(find(a, "NO_SERVER"));
+	CU_ASSERT_PTR_NULL(find(a, "TRANSPORT_TCP"));
+	sd_attempt_free(a);
+}
+
 static void test_went_on_and_stopped(void)
 {
 	struct sd_attempt *a = att(D);
@@ -1333,7 +1447,8 @@ static const struct sd_test tests[] = {
 	SD_TEST(test_t22_t23_store_app), SD_TEST(test_t24_order),        SD_TEST(test_went_on_and_stopped),
 	SD_TEST(test_t25_suffix_retry),  SD_TEST(test_t28_tcp),          SD_TEST(test_t29_cpe),
 	SD_TEST(test_t30_prio),          SD_TEST(test_t31_lync_continues), SD_TEST(test_evidence),
-	SD_TEST(test_finding_frames),    { 0 }
+	SD_TEST(test_finding_frames),    SD_TEST(test_t24_time_order),   SD_TEST(test_srv_one_count),
+	SD_TEST(test_cut_answer),        SD_TEST(test_established_silent), { 0 }
 };
 
 int main(void)
