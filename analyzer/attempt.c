@@ -1207,6 +1207,21 @@ static struct connref *link_conn(struct sd_attempts *s, const struct sd_event *e
 			}
 		}
 	}
+	/* The answer that named the server was cut by the snaplen (S03): a
+	 * connection the client opens after it, to an address no answer gave,
+	 * belongs to that lookup, if it is the client's latest step. */
+	for (struct att *t = bt ? NULL : s->cb[addr_hash(&ev->src)]; t && ev->type == SD_EV_TCP_SYN; t = t->hnext) {
+		if (!same_client(t, &ev->src))
+			continue;
+		int last = -1;
+		for (size_t i = 0; i < t->a->nsteps; i++)
+			if (last < 0 || t->a->steps[i].order > t->a->steps[last].order)
+				last = (int)i;
+		if (last >= 0 && sd_step_cut(&t->a->steps[last]) && t->a->steps[last].ts_done_ns <= ev->ts_ns) {
+			bt = t;
+			bs = last;
+		}
+	}
 	if (!bt)
 		return NULL;
 	struct sd_attempt *a = bt->a;
@@ -1232,7 +1247,7 @@ static struct connref *link_conn(struct sd_attempts *s, const struct sd_event *e
 	const struct sd_step *st = &a->steps[bs];
 	/* Reached through an SRV record's additional section: the client
 	 * connects to (and checks the certificate for) the SRV target. */
-	if (is_srv(st->role) && ba->section == SD_DNS_AR)
+	if (is_srv(st->role) && ba && ba->section == SD_DNS_AR)
 		copy_str(c->expected, sizeof c->expected, ba->owner);
 	else
 		copy_str(c->expected, sizeof c->expected, st->expected);

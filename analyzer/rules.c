@@ -909,7 +909,8 @@ static void check_flow(struct rctx *r, int chosen_srv, int ad_ok)
 			int ff, ok, gc, nc = step_conns(r, last_f, &ff, &ok, &gc);
 
 			snprintf(next, sizeof next, "%s.%s", p->a[last_k + 1].name, dom(r));
-			if (s->resolved && nc && !ok) {
+			/* a cut answer the client connected after counts as resolved */
+			if ((s->resolved || sd_step_cut(s)) && nc && !ok) {
 				struct sd_finding *f;
 
 				if (p->a_stop_first_resolving) {
@@ -927,7 +928,7 @@ static void check_flow(struct rctx *r, int chosen_srv, int ad_ok)
 				step_frames(r, f, last_f);
 				if (f && ff >= 0)
 					conn_frames(f, &a->conns[ff], 0);
-			} else if (!s->resolved && s->state != SD_STEP_PENDING && s->order == mo) {
+			} else if (!s->resolved && s->state != SD_STEP_PENDING && !sd_step_cut(s) && s->order == mo) {
 				struct sd_finding *f = add(r, "STOPPED_EARLY", SD_SEV_WARN, last_f, -1);
 
 				step_frames(r, f, last_f);

@@ -983,6 +983,35 @@ static void test_truncated_evidence(void)
 	teardown();
 }
 
+/* S03: the snaplen cut the A answer's records away. The connection the
+ * client opens next, to an address no answer gave, belongs to that lookup;
+ * another client's connection does not. */
+static void test_cut_answer_links_conn(void)
+{
+	setup("oc2007");
+	srv_nx(CLI, 1, 0, "contoso.com");
+	q(CLI, 9, 10, "sipinternal.contoso.com", SD_DNS_T_A, 9);
+	msg(9, "sipinternal.contoso.com", SD_DNS_T_A, 1, 0);
+	M.status = SD_E_TRUNC;
+	resp(CLI, 10, 11, 9);
+	tcpev(SD_EV_TCP_SYN, 11, 12, "10.0.0.77", "10.0.9.10", 5061, 80, 0);
+	tcpev(SD_EV_TCP_SYN, 12, 13, CLI, "10.0.9.10", 5061, 81, 0);
+	tcpev(SD_EV_TCP_ESTABLISHED, 13, 14, CLI, "10.0.9.10", 5061, 81, 1);
+	tcpev(SD_EV_TCP_FIN, 14, 15, CLI, "10.0.9.10", 5061, 81, 0);
+	finish();
+	CU_ASSERT_EQUAL_FATAL(ngot, 1);
+	const struct sd_attempt *a = got[0];
+	CU_ASSERT(sd_step_cut(step(a, 4)));
+	CU_ASSERT_EQUAL_FATAL(a->nconns, 1);
+	CU_ASSERT_EQUAL(a->conns[0].conn_id, 81);
+	CU_ASSERT_EQUAL(a->conns[0].step, 4);
+	CU_ASSERT_STRING_EQUAL(a->conns[0].expected, "sipinternal.contoso.com");
+	CU_ASSERT_EQUAL(a->verdict, SD_VERDICT_INCONCLUSIVE); /* the answer is evidence lost */
+	CU_ASSERT(!has_finding(a, "NAME_UNRESOLVED"));
+	CU_ASSERT(!has_finding(a, "STOPPED_EARLY"));
+	teardown();
+}
+
 /* 5000 clients at once: open attempts stay capped, the rest close. */
 static void test_bounded(void)
 {
@@ -1050,6 +1079,7 @@ static const struct sd_test tests[] = {
 	SD_TEST(test_established_without_tls),
 	SD_TEST(test_tls13_and_reset),
 	SD_TEST(test_truncated_evidence),
+	SD_TEST(test_cut_answer_links_conn),
 	SD_TEST(test_bounded),
 	SD_TEST(test_strings),
 	{ 0 },
