@@ -535,6 +535,20 @@ static int apply(const struct ctx *c, struct sd_profile *p, const struct kv *kv)
 			cpy(p->ignore_for_signin[i], sizeof p->ignore_for_signin[i], tmp[i]);
 		return 0;
 	}
+	if (!strncmp(k, "expect.", 7) && k[7]) {
+		size_t i;
+
+		/* a child's expect.NAME replaces the inherited one */
+		for (i = 0; i < p->nexpect && strcmp(p->expect[i].name, k + 7); i++)
+			;
+		if (i == SD_PROF_LIST)
+			return fail(c, kv->line, "more than %d expect.* keys", SD_PROF_LIST);
+		cpy(p->expect[i].name, sizeof p->expect[i].name, k + 7);
+		cpy(p->expect[i].value, sizeof p->expect[i].value, v);
+		if (i == p->nexpect)
+			p->nexpect++;
+		return 0;
+	}
 	return 0;
 }
 

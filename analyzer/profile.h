@@ -55,6 +55,9 @@ struct sd_profile {
 	char dlg_no_server[SD_ATT_TEXT], dlg_cert[SD_ATT_TEXT], dlg_trust[SD_ATT_TEXT];
 	char trusted_domains[SD_PROF_LIST][SD_PROF_NAME * 2]; size_t ntrusted;
 	char ignore_for_signin[SD_PROF_LIST][64]; size_t nignore;
+	/* expect.NAME = VALUE: records the service needs (SfB Online, O365), so
+	 * NO_SERVER can name them instead of on-premises SRV advice */
+	struct { char name[64]; char value[SD_PROF_NAME * 2]; } expect[SD_PROF_LIST]; size_t nexpect;
 	uint8_t conflict;                 /* "tag = conflict": built on sources that disagree,
 	                                   * so lookup-order findings stay info */
 };

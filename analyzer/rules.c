@@ -1437,8 +1437,26 @@ size_t sd_rules_check(struct sd_attempt *a, const struct sd_profile *p, const st
 				multi_addr && p->ip_failover == SD_TRI_NO
 					? "; the name has more addresses, but this client cannot fail over to them (SFBDNS)"
 					: "");
-			set_fix(f, "Create SRV _sipinternaltls._tcp.%s 0 0 5061 <pool FQDN> with an A record for the pool, or an A record sip.%s, and make the pool reachable",
-				dom(&r), dom(&r));
+			if (p->nexpect) {
+				/* an online service: name the records it needs (O365), not a pool */
+				char recs[SD_ATT_TEXT] = "";
+
+				for (size_t k = 0; k < p->nexpect; k++) {
+					size_t l = strlen(recs);
+					const char *n = p->expect[k].name;
+
+					if (!strncmp(n, "srv.", 4))
+						snprintf(recs + l, sizeof recs - l, "%s%s.%s SRV %s", l ? ", " : "", n + 4,
+							 dom(&r), p->expect[k].value);
+					else
+						snprintf(recs + l, sizeof recs - l, "%s%s.%s %s", l ? ", " : "", n, dom(&r),
+							 p->expect[k].value);
+				}
+				set_fix(f, "Create the records %s needs: %s", p->label, recs);
+			} else {
+				set_fix(f, "Create SRV _sipinternaltls._tcp.%s 0 0 5061 <pool FQDN> with an A record for the pool, or an A record sip.%s, and make the pool reachable",
+					dom(&r), dom(&r));
+			}
 			if (f)
 				snprintf(f->dialog, sizeof f->dialog, "%s", p->dlg_no_server);
 			snprintf(a->symptom, sizeof a->symptom, "%s", p->dlg_no_server);

@@ -1157,6 +1157,35 @@ static void test_t24_time_order(void)
 	sd_attempt_free(a);
 }
 
+/* T27: SfB Online with nothing published. The fix names the O365 records
+ * from the profile's expect.* keys, not an on-premises pool SRV record. */
+static void test_t27_online_nothing(void)
+{
+	struct sd_attempt *a = att(D);
+	const struct sd_finding *f;
+
+	step(a, SD_ROLE_AD1, "lyncdiscoverinternal." D, 3, -1);
+	step(a, SD_ROLE_AD2, "lyncdiscover." D, 3, -1);
+	step(a, SD_ROLE_S1, "_sipinternaltls._tcp." D, 3, -1);
+	step(a, SD_ROLE_S3, "_sip._tls." D, 3, -1);
+	step(a, SD_ROLE_F1, "sipinternal." D, 3, -1);
+	step(a, SD_ROLE_F2, "sip." D, 3, -1);
+	step(a, SD_ROLE_F3, "sipexternal." D, 3, -1);
+	CU_ASSERT_EQUAL(prof("sfb-online")->nexpect, 3);
+	CU_ASSERT_EQUAL(prof("sfb")->nexpect, 0);
+	check(a, "sfb-online", NULL);
+	LOUD(a, "NO_SERVER:error");
+	CU_ASSERT_STRING_EQUAL(a->symptom, "Server is temporarily unavailable");
+	f = find(a, "NO_SERVER");
+	CU_ASSERT_STRING_EQUAL(f->fix, "Create the records Skype for Business Online / hybrid needs: "
+				       "lyncdiscover." D " CNAME webdir.online.lync.com, sip." D
+				       " CNAME sipdir.online.lync.com, _sip._tls." D
+				       " SRV 100 1 443 sipdir.online.lync.com");
+	check(a, "sfb", NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(find(a, "NO_SERVER")->fix, "_sipinternaltls._tcp." D " 0 0 5061"));
+	sd_attempt_free(a);
+}
+
 /* S02/S07: every RR counts (61 here; a fixed array used to stop at 32). */
 static void test_srv_one_count(void)
 {
@@ -1448,7 +1477,8 @@ static const struct sd_test tests[] = {
 	SD_TEST(test_t25_suffix_retry),  SD_TEST(test_t28_tcp),          SD_TEST(test_t29_cpe),
 	SD_TEST(test_t30_prio),          SD_TEST(test_t31_lync_continues), SD_TEST(test_evidence),
 	SD_TEST(test_finding_frames),    SD_TEST(test_t24_time_order),   SD_TEST(test_srv_one_count),
-	SD_TEST(test_cut_answer),        SD_TEST(test_established_silent), { 0 }
+	SD_TEST(test_cut_answer),        SD_TEST(test_established_silent), SD_TEST(test_t27_online_nothing),
+	{ 0 }
 };
 
 int main(void)
