@@ -272,7 +272,7 @@ sc_T13() {
 	srv_pool_with untrusted
 	cap_up T13-cert-untrusted-root.pcap
 	client 1 --profile oc2007 --domain $D
-	meta T13-cert-untrusted-root.pcap oc2007 "--profile oc2007 --ca-file captures/certs/test-root-ca.pem" \
+	meta T13-cert-untrusted-root.pcap oc2007 "--profile oc2007 --ca-file certs/test-root-ca.pem" \
 		"Leaf signed by 'Rogue Root CA', not in the trust store given" "$MADE_REAL" \
 		"CERT-CHAIN:error with the trust store (captures/certs/test-root-ca.pem); without it only info."
 }
@@ -593,7 +593,7 @@ sc_X09() {
 	srv_pool_with selfsigned
 	cap_up X09-cert-self-signed.pcap
 	client 1 --profile oc2007 --domain $D
-	meta X09-cert-self-signed.pcap oc2007 "--profile oc2007 --ca-file captures/certs/test-root-ca.pem" \
+	meta X09-cert-self-signed.pcap oc2007 "--profile oc2007 --ca-file certs/test-root-ca.pem" \
 		"Self-signed server certificate" "$MADE_REAL" \
 		"CERT-CHAIN:error (trust store given); the client aborts the handshake with a fatal alert; not signed in."
 }
