@@ -35,10 +35,12 @@
 /* DNS, SIP/TLS and Autodiscover ports, tagged or not (a plain "port 53"
  * does not match 802.1Q frames), plus non-first IP fragments, which carry
  * no ports but may complete a DNS response. */
-#define DEFAULT_FILTER                                                                                    \
-	"(port 53 or port 5061 or port 5060 or port 443 or port 80) or "                                  \
-	"(vlan and (port 53 or port 5061 or port 5060 or port 443 or port 80)) or "                       \
-	"(ip[6:2] & 0x1fff != 0) or (ip6 and ip6[6] == 44)"
+#define DEFAULT_PORTS "(port 53 or port 5061 or port 5060 or port 443 or port 80)"
+#define DEFAULT_FRAGS "(ip[6:2] & 0x1fff != 0) or (ip6 and ip6[6] == 44)"
+#define DEFAULT_FILTER DEFAULT_PORTS " or (vlan and " DEFAULT_PORTS ") or " DEFAULT_FRAGS
+/* Linux cooked captures (-i any) cannot say "vlan", and the kernel has
+ * already stripped the tags there: the same filter without that clause. */
+#define DEFAULT_FILTER_NOVLAN DEFAULT_PORTS " or " DEFAULT_FRAGS
 
 static volatile sig_atomic_t stop_req, hup_req;
 
@@ -275,7 +277,12 @@ int cmd_live(int argc, char **argv)
 	if (rc > 0)
 		fprintf(stderr, "sipdisc: live: %s: %s\n", iface, pcap_statustostr(rc));
 	struct bpf_program prog;
-	if (pcap_compile(pc, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0 || pcap_setfilter(pc, &prog) != 0) {
+	int compiled = pcap_compile(pc, &prog, filter, 1, PCAP_NETMASK_UNKNOWN);
+	if (compiled != 0 && !strcmp(filter, DEFAULT_FILTER)) {
+		filter = DEFAULT_FILTER_NOVLAN;
+		compiled = pcap_compile(pc, &prog, filter, 1, PCAP_NETMASK_UNKNOWN);
+	}
+	if (compiled != 0 || pcap_setfilter(pc, &prog) != 0) {
 		sd_cli_error("live: filter '%s': %s", filter, pcap_geterr(pc));
 		pcap_close(pc);
 		return SD_EXIT_USAGE;
