@@ -117,4 +117,31 @@ case "$rows" in
 *) bad "after SIGINT: attempts '$rows', status $st" ;;
 esac
 [ "$st" = ok ] && [ "$ic" = ok ] || bad "run row $st, integrity $ic"
+# ---- 4. -Z USER, SIGHUP reopens the -w file, the interface disappears
+# (the reopened file is created after the drop: its folder belongs to nobody)
+mkdir -p "$tmp/rot" && chown nobody "$tmp/rot"
+ip netns exec "$ns" "$SIPDISC" live -i "sdl0-$$" -Z nobody --no-color --db "$tmp/gone.db" -w "$tmp/rot/rot.pcapng" \
+	>"$tmp/gone.out" 2>"$tmp/gone.err" &
+pid=$!
+wait_listening "$tmp/gone.err"
+user=$(ps -o user= -p $pid 2>/dev/null | tr -d ' ')
+[ "$user" = nobody ] && ok "-Z nobody: runs as $user" || bad "-Z nobody: runs as '$user'"
+IN tcpreplay -q -i "sdl1-$$" "$lab" >/dev/null 2>&1
+mv "$tmp/rot/rot.pcapng" "$tmp/rot/rot.1.pcapng"
+kill -HUP $pid
+for _ in $(seq 1 50); do [ -f "$tmp/rot/rot.pcapng" ] && break; sleep 0.05; done
+[ -f "$tmp/rot/rot.pcapng" ] && grep -q "reopened" "$tmp/gone.err" && ok "SIGHUP reopened the -w file" ||
+	bad "SIGHUP: no new -w file ($(tail -2 "$tmp/gone.err"))"
+sleep 3 # the lab attempts complete (settle, idle)
+ip -n "$ns" link del "sdl0-$$"
+for _ in $(seq 1 100); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+wait $pid
+rc=$?
+st=$(sqlite3 "$tmp/gone.db" "SELECT status FROM captures")
+n=$(sqlite3 "$tmp/gone.db" "SELECT count(*) FROM attempts")
+if [ $rc -eq 2 ] && [ "$st" = read-error ] && [ "$n" -eq 3 ]; then
+	ok "interface deleted: exit 2, '$(grep -m1 'closing open attempts' "$tmp/gone.err" | sed 's/^sipdisc: //')', $n attempts kept"
+else
+	bad "interface deleted: exit $rc, run status '$st', $n attempts; $(tail -3 "$tmp/gone.err")"
+fi
 exit $fail
