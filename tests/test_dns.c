@@ -1025,7 +1025,6 @@ static void test_txn_max_pending(void)
 
 /* ---------------------------------------------------------------- captures */
 
-#define PUB "/work/shared/captures-public/"
 
 struct capstats {
 	int frames, queries, responses, nxdomain, srv_queries, malformed, trunc, ok;
@@ -1036,7 +1035,7 @@ struct capstats {
 static int read_capture(const char *rel, struct capstats *st, void (*each)(const struct sd_dns_msg *m))
 {
 	char path[512];
-	snprintf(path, sizeof path, PUB "%s", rel);
+	snprintf(path, sizeof path, "%s", sd_pubpath(rel));
 	size_t len;
 	uint8_t *f = sd_slurp(path, &len);
 	if (!f) {

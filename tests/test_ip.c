@@ -720,7 +720,7 @@ static int run_capture(const char *rel, struct run *r)
 	if (dir)
 		snprintf(path, sizeof path, "%s/%s", dir, rel);
 	else
-		snprintf(path, sizeof path, "%s/../shared/captures-public/%s", sd_srcpath("."), rel);
+		snprintf(path, sizeof path, "%s", sd_pubpath(rel));
 	char err[256];
 	struct sd_source *src = sd_source_open_file(path, err, sizeof err);
 	if (!src) {

@@ -389,7 +389,7 @@ static void count(void *ud, const struct sd_event *ev)
 static int run_public(const char *rel, struct counts *c, struct sd_run_info *ri)
 {
 	char path[1024];
-	snprintf(path, sizeof path, "%s/../shared/captures-public/%s", sd_srcpath("."), rel);
+	snprintf(path, sizeof path, "%s", sd_pubpath(rel));
 	FILE *fp = fopen(path, "rb");
 	if (!fp) {
 		printf("\n  SKIP: %s absent\n", rel);

@@ -630,7 +630,6 @@ static void test_pcapng_bad_blocks(void)
 
 /* ---------------------------------------------------------------- public captures */
 
-#define PUB "/work/shared/captures-public/"
 
 static void test_public_libpcap_pcapng(void)
 {
@@ -641,7 +640,7 @@ static void test_public_libpcap_pcapng(void)
 					   "block trailer length 808464432 does not match header length 52" };
 	for (size_t i = 0; i < 2; i++) {
 		char path[256], err[512] = "";
-		snprintf(path, sizeof path, PUB "%s", files[i]);
+		snprintf(path, sizeof path, "%s", sd_pubpath(files[i]));
 		if (access(path, R_OK) != 0) {
 			fprintf(stderr, "\n  skipped: %s absent\n", path);
 			continue;
@@ -657,7 +656,7 @@ static void test_public_libpcap_pcapng(void)
 
 static void test_public_der_incomplete(void)
 {
-	const char *path = PUB "suricata-verify/tls_DER-incomplete-header.pcap";
+	const char *path = sd_pubpath("suricata-verify/tls_DER-incomplete-header.pcap");
 	if (access(path, R_OK) != 0) {
 		fprintf(stderr, "\n  skipped: %s absent\n", path);
 		return;

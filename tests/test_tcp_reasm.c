@@ -975,7 +975,7 @@ static struct sd_tcp_stats run_real(const char *rel, long *nseg)
 	memset(&st, 0, sizeof st);
 	memset(&RL, 0, sizeof RL);
 	char path[512];
-	snprintf(path, sizeof path, "/work/shared/captures-public/%s", rel);
+	snprintf(path, sizeof path, "%s", sd_pubpath(rel));
 	struct sd_tcp_cb cb = { NULL, rl_open, rl_data, rl_gap, rl_state };
 	struct sd_tcp *t = sd_tcp_new(NULL, &cb);
 	*nseg = feed_pcap(t, path);

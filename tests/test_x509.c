@@ -467,7 +467,7 @@ static void test_nul_in_san(void)
  * decoding at every DER SEQUENCE header in the file. */
 static void test_nul_in_san_capture(void)
 {
-	const char *path = "/work/shared/captures-public/suricata-verify/tls-altname-zero.pcap";
+	const char *path = sd_pubpath("suricata-verify/tls-altname-zero.pcap");
 	size_t len = 0;
 	uint8_t *buf = sd_slurp(path, &len);
 	if (!buf) {

@@ -72,6 +72,17 @@ const char *sd_srcpath(const char *rel)
 	return buf;
 }
 
+const char *sd_pubpath(const char *rel)
+{
+	static char buf[4096];
+	const char *pub = getenv("SIPDISC_PUBLIC");
+	if (pub && *pub)
+		snprintf(buf, sizeof buf, "%s/%s", pub, rel);
+	else
+		snprintf(buf, sizeof buf, "%s/../shared/captures-public/%s", getenv("top_srcdir") ? getenv("top_srcdir") : SD_SRCDIR, rel);
+	return buf;
+}
+
 uint8_t *sd_slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");

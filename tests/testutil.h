@@ -29,6 +29,11 @@ size_t sd_hex(const char *hex, uint8_t *buf, size_t cap);
 /* Path of a file in the source tree ("captures/x.pcap"), in a static buffer. */
 const char *sd_srcpath(const char *rel);
 
+/* Path of a public test capture: $SIPDISC_PUBLIC/rel, else
+ * <top_srcdir>/../shared/captures-public/rel (where CI lays shared/). Tests
+ * skip with a message when it is absent. Static buffer. */
+const char *sd_pubpath(const char *rel);
+
 /* Reads a whole file into a malloc'd buffer; NULL if absent. */
 uint8_t *sd_slurp(const char *path, size_t *len);
 
