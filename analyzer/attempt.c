@@ -1657,7 +1657,7 @@ void sd_attempts_free(struct sd_attempts *s)
 	/* Open attempts are dropped undelivered: the caller did not finish. */
 	while (s->lhead) {
 		struct att *t = s->lhead;
-		lru_unlink(s, t);
+		lru_unlink(s, t); /* NOLINT(clang-analyzer-unix.Malloc): the head's lprev is NULL, so unlinking advances the head */
 		sd_attempt_free(t->a);
 		free(t->sx);
 		free(t);

@@ -100,7 +100,7 @@ static int walk(struct sd_inputs *in, const char *dir, int depth, char *err, siz
 	closedir(d);
 	if (rc)
 		snprintf(err, errlen, "%s: out of memory", dir);
-	else
+	else if (n) /* an empty directory leaves names NULL, which qsort may not take */
 		qsort(names, n, sizeof *names, cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		if (rc == 0) {
@@ -217,7 +217,7 @@ int sd_analyze_file(const char *path, const struct sd_pipeline_opts *po, const s
 	while ((a = sd_attempts_next(set)) != NULL) {
 		if (r->nattempts == cap) {
 			cap = cap ? cap * 2 : 8;
-			struct sd_attempt **np = realloc(r->attempts, cap * sizeof *np);
+			struct sd_attempt **np = realloc(r->attempts, cap * sizeof *np); /* NOLINT(bugprone-sizeof-expression): element is a pointer */
 			if (!np) {
 				/* Losing attempts silently would be a wrong verdict: say so. */
 				sd_attempt_free(a);
@@ -235,7 +235,7 @@ int sd_analyze_file(const char *path, const struct sd_pipeline_opts *po, const s
 	/* Completion order depends on how attempts ended; ids follow the
 	 * capture, which is the order people read. */
 	if (r->nattempts > 1)
-		qsort(r->attempts, r->nattempts, sizeof *r->attempts, cmp_attempt);
+		qsort(r->attempts, r->nattempts, sizeof *r->attempts, cmp_attempt); /* NOLINT(bugprone-sizeof-expression): element is a pointer */
 	r->elapsed_ns = sd_monotonic_ns() - t0;
 	return r->run.status;
 }
@@ -257,7 +257,7 @@ static void stream_release(struct stream *st)
 {
 	while (st->nheld && st->held[0]->id <= st->next_id) {
 		struct sd_attempt *a = st->held[0];
-		memmove(st->held, st->held + 1, (st->nheld - 1) * sizeof *st->held);
+		memmove(st->held, st->held + 1, (st->nheld - 1) * sizeof *st->held); /* NOLINT(bugprone-sizeof-expression): element is a pointer */
 		st->nheld--;
 		st->next_id = a->id + 1;
 		st->emitted++;
@@ -271,7 +271,7 @@ static void stream_drain(struct stream *st)
 	while ((a = sd_attempts_next(st->set)) != NULL) {
 		if (st->nheld == st->cap) {
 			size_t cap = st->cap ? st->cap * 2 : 16;
-			struct sd_attempt **np = realloc(st->held, cap * sizeof *np);
+			struct sd_attempt **np = realloc(st->held, cap * sizeof *np); /* NOLINT(bugprone-sizeof-expression): element is a pointer */
 			if (!np) {
 				st->oom = 1;
 				sd_attempt_free(a);
@@ -283,7 +283,7 @@ static void stream_drain(struct stream *st)
 		size_t k = st->nheld;
 		while (k > 0 && st->held[k - 1]->id > a->id)
 			k--;
-		memmove(st->held + k + 1, st->held + k, (st->nheld - k) * sizeof *st->held);
+		memmove(st->held + k + 1, st->held + k, (st->nheld - k) * sizeof *st->held); /* NOLINT(bugprone-sizeof-expression): element is a pointer */
 		st->held[k] = a;
 		st->nheld++;
 	}

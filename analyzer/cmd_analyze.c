@@ -157,7 +157,7 @@ static void progress_draw(const struct an *c)
 		return;
 	fprintf(stderr, "\r\033[Ksipdisc: %zu/%zu captures  %.1f MB  %llu attempts  %llu failed", c->done,
 		c->in.n, (double)c->bytes / 1e6, (unsigned long long)c->attempts,
-		(unsigned long long)(c->failed + c->inconclusive + c->read_failed));
+		(unsigned long long)(c->failed + c->inconclusive + c->read_failed)); /* NOLINT(bugprone-misplaced-widening-cast): the sum is already 64-bit; the cast matches %llu */
 	fflush(stderr);
 }
 

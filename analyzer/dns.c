@@ -487,7 +487,7 @@ int sd_dns_parse(const uint8_t *buf, size_t len, int truncated_capture, struct s
 		if (parse_question(&x, &c, i, msg->qdcount))
 			return msg->status;
 	const uint16_t counts[3] = { msg->ancount, msg->nscount, msg->arcount };
-	for (uint8_t s = SD_DNS_AN; s <= SD_DNS_AR; s++)
+	for (unsigned s = SD_DNS_AN; s <= SD_DNS_AR; s++)
 		for (unsigned i = 1; i <= counts[s - 1]; i++)
 			if (parse_rr(&x, &c, s, i, counts[s - 1]))
 				return msg->status;

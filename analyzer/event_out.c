@@ -129,12 +129,14 @@ static void text_cert(FILE *out, const struct sd_event *ev)
 
 void sd_event_print_text(FILE *out, const struct sd_event *ev)
 {
-	char ts[40], s[SD_ADDRSTRLEN], d[SD_ADDRSTRLEN];
+	char ts[40];
 	fmt_time(ev->ts_ns, ts, sizeof ts);
 	fprintf(out, "%6" PRIu64 " %s %-16s", ev->frame, ts, sd_ev_type_str(ev->type));
-	if (ev->src.family)
+	if (ev->src.family) {
+		char s[SD_ADDRSTRLEN], d[SD_ADDRSTRLEN];
 		fprintf(out, " %s:%u -> %s:%u", sd_addr_str(&ev->src, s, sizeof s), ev->sport,
 			sd_addr_str(&ev->dst, d, sizeof d), ev->dport);
+	}
 	switch (ev->type) {
 	case SD_EV_DNS_QUERY:
 	case SD_EV_DNS_RESPONSE:
@@ -184,11 +186,12 @@ void sd_event_print_text(FILE *out, const struct sd_event *ev)
 
 static void json_addr(struct sd_json *j, const char *key, const struct sd_addr *a)
 {
-	char b[SD_ADDRSTRLEN];
-	if (a->family)
+	if (a->family) {
+		char b[SD_ADDRSTRLEN];
 		sd_json_str(j, key, sd_addr_str(a, b, sizeof b));
-	else
+	} else {
 		sd_json_null(j, key);
+	}
 }
 
 static void json_rr(struct sd_json *j, const struct sd_dns_rr *rr)
@@ -243,7 +246,6 @@ static void json_rr(struct sd_json *j, const struct sd_dns_rr *rr)
 static void json_dns(struct sd_json *j, const struct sd_event *ev)
 {
 	const struct sd_dns_msg *m = ev->u.dns.msg;
-	char t[16];
 	sd_json_uint(j, "id", m->id);
 	sd_json_bool(j, "response", m->qr);
 	sd_json_uint(j, "opcode", m->opcode);
@@ -254,6 +256,7 @@ static void json_dns(struct sd_json *j, const struct sd_event *ev)
 	sd_json_bool(j, "rd", m->rd);
 	sd_json_bool(j, "ra", m->ra);
 	if (m->has_question) {
+		char t[16];
 		sd_json_str(j, "qname", m->qname);
 		sd_json_uint(j, "qtype", m->qtype);
 		sd_json_str(j, "qtype_name", sd_dns_type_str(m->qtype, t, sizeof t));

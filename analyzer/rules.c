@@ -449,7 +449,7 @@ static void check_srv(struct rctx *r, int *chosen)
 			continue;
 		/* every RR of the answer: SRV-ONE states the count the response carried
 		 * (a fixed 32 undercounted S02's 61 records) */
-		rrs = malloc(s->nanswers * sizeof *rrs);
+		rrs = malloc(s->nanswers * sizeof *rrs); /* NOLINT(bugprone-sizeof-expression): element is a pointer */
 		if (!rrs)
 			continue;
 		for (size_t k = 0; k < s->nanswers; k++)

@@ -63,7 +63,7 @@ void cw_put(struct cw_buf *b, const void *p, size_t n)
 	if (!n)
 		return;
 	cw_buf_reserve(b, n);
-	memcpy(b->p + b->len, p, n);
+	memcpy(b->p + b->len, p, n); /* NOLINT(clang-analyzer-core.NonNullParamChecker): callers pass NULL only with n == 0 */
 	b->len += n;
 }
 
