@@ -9,7 +9,7 @@ void sd_json_init(struct sd_json *j, FILE *f)
 }
 
 /* Length of a valid UTF-8 sequence starting at s (at most n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t sd_utf8_len(const unsigned char *s, size_t n)
 {
 	size_t need;
 	unsigned char c = s[0];
@@ -64,7 +64,7 @@ void sd_json_write_string(FILE *f, const char *str, size_t len)
 		} else if (c < 0x20 || c == 0x7f) {
 			fprintf(f, "\\u%04x", c);
 			i++;
-		} else if ((u = utf8_len(s + i, len - i)) > 0) {
+		} else if ((u = sd_utf8_len(s + i, len - i)) > 0) {
 			fwrite(s + i, 1, u, f);
 			i += u;
 		} else {

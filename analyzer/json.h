@@ -32,6 +32,11 @@ void sd_json_bool(struct sd_json *j, const char *key, int val);
 void sd_json_null(struct sd_json *j, const char *key);
 void sd_json_double(struct sd_json *j, const char *key, double val);
 
+/* Length of the well-formed UTF-8 sequence at s (1 for ASCII), or 0 when
+ * it is not one (overlongs and surrogates refused). Shared with report.c,
+ * which escapes what this refuses. */
+size_t sd_utf8_len(const unsigned char *s, size_t n);
+
 /* Writes s as a JSON string literal (with quotes). */
 void sd_json_write_string(FILE *f, const char *s, size_t len);
 

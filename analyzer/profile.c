@@ -934,6 +934,11 @@ static const char *const role_label[] = {
 	[SD_ROLE_F3] = "sipexternal",
 };
 
+const char *sd_role_label(enum sd_role role)
+{
+	return role >= SD_ROLE_AD1 && role <= SD_ROLE_F3 ? role_label[role] : "";
+}
+
 int sd_profile_step_index(const struct sd_profile *p, enum sd_role role)
 {
 	const struct sd_pstep *list;

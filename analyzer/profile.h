@@ -83,6 +83,10 @@ const struct sd_profile *sd_profiles_get(const struct sd_profiles *ps, const cha
 const struct sd_profile *sd_profile_auto(const struct sd_profiles *ps, const struct sd_attempt *a,
 					 char *why, size_t whylen);
 
+/* The label a discovery role puts before D ("_sipinternaltls._tcp",
+ * "sipinternal"), as profiles name their steps; "" for non-discovery roles. */
+const char *sd_role_label(enum sd_role role);
+
 /* The step list position of a discovery role in the profile: index in
  * ad/srv/a, or -1 when the profile does not look the name up. */
 int sd_profile_step_index(const struct sd_profile *p, enum sd_role role);

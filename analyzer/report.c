@@ -97,30 +97,13 @@ static void sb_reset(struct sb *b)
 }
 
 /* Length of the UTF-8 sequence at s if it is valid and printable, else 0.
- * C1 controls (U+0080..U+009F) are refused: terminals act on them. */
+ * C1 controls (U+0080..U+009F) are refused too: terminals act on them. */
 static size_t utf8_ok(const unsigned char *s, size_t n)
 {
-	size_t need;
-	unsigned char c = s[0];
-	if (c >= 0xc2 && c <= 0xdf)
-		need = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		need = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		need = 4;
-	else
+	size_t u = sd_utf8_len(s, n);
+	if (u < 2 || (s[0] == 0xc2 && s[1] < 0xa0))
 		return 0;
-	if (need > n)
-		return 0;
-	for (size_t i = 1; i < need; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if (c == 0xc2 && s[1] < 0xa0)
-		return 0;
-	if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90) ||
-	    (c == 0xf4 && s[1] > 0x8f))
-		return 0;
-	return need;
+	return u;
 }
 
 /* Copies text with every control byte and invalid UTF-8 byte written as

@@ -30,13 +30,6 @@ static const char *const rule_codes[] = {
 	"PROFILE_MISMATCH", "EVIDENCE_INCOMPLETE", NULL
 };
 
-static const char *const role_label[] = {
-	[SD_ROLE_AD1] = "lyncdiscoverinternal", [SD_ROLE_AD2] = "lyncdiscover",
-	[SD_ROLE_S1] = "_sipinternaltls._tcp",  [SD_ROLE_S2] = "_sipinternal._tcp",
-	[SD_ROLE_S3] = "_sip._tls",             [SD_ROLE_S4] = "_sip._tcp",
-	[SD_ROLE_F1] = "sipinternal",           [SD_ROLE_F2] = "sip",
-	[SD_ROLE_F3] = "sipexternal",
-};
 
 #define IS_AD(r) ((r) == SD_ROLE_AD1 || (r) == SD_ROLE_AD2)
 #define IS_SRV(r) ((r) >= SD_ROLE_S1 && (r) <= SD_ROLE_S4)
@@ -615,7 +608,7 @@ static void check_order(struct rctx *r)
 
 			step_frames(r, f, si);
 			set_msg(f, "%s was looked up, but profile %s does not look up %s.D", r->a->steps[si].name,
-				p->name, role_label[role]);
+				p->name, sd_role_label(role));
 			set_fix(f, "None on the server; if this is another client, analyse with its --profile");
 		}
 	}
@@ -666,7 +659,7 @@ static void check_order(struct rctx *r)
 			int role = -1, si;
 
 			for (int rr = base; rr <= top; rr++)
-				if (!strcmp(role_label[rr], list[k].name))
+				if (!strcmp(sd_role_label(rr), list[k].name))
 					role = rr;
 			if (role < 0)
 				continue;
@@ -675,7 +668,7 @@ static void check_order(struct rctx *r)
 				/* skipped while a later name of the list was asked */
 				for (size_t k2 = k + 1; k2 < nl && !list[k].optional; k2++)
 					for (int rr = base; rr <= top; rr++)
-						if (!strcmp(role_label[rr], list[k2].name) && r->role_step[rr] >= 0) {
+						if (!strcmp(sd_role_label(rr), list[k2].name) && r->role_step[rr] >= 0) {
 							struct sd_finding *f = add(r, "ORDER_MISMATCH", osev, r->role_step[rr], -1);
 
 							step_frames(r, f, r->role_step[rr]);
@@ -835,7 +828,7 @@ static void check_flow(struct rctx *r, int chosen_srv, int ad_ok)
 			for (int rr = SD_ROLE_F1; rr <= SD_ROLE_F3; rr++) {
 				int si = r->role_step[rr], dup = 0;
 
-				if (si < 0 || strcmp(role_label[rr], p->a[k].name))
+				if (si < 0 || strcmp(sd_role_label(rr), p->a[k].name))
 					continue;
 				for (int j = 0; j < nfs; j++)
 					dup |= fs[j] == si;
@@ -898,7 +891,7 @@ static void check_flow(struct rctx *r, int chosen_srv, int ad_ok)
 
 		for (size_t k = 0; k < p->na; k++)
 			for (int rr = SD_ROLE_F1; rr <= SD_ROLE_F3; rr++)
-				if (!strcmp(role_label[rr], p->a[k].name) && r->role_step[rr] >= 0 &&
+				if (!strcmp(sd_role_label(rr), p->a[k].name) && r->role_step[rr] >= 0 &&
 				    (last_f < 0 || a->steps[r->role_step[rr]].order > a->steps[last_f].order)) {
 					last_f = r->role_step[rr];
 					last_k = (int)k;
@@ -1093,7 +1086,7 @@ static void check_cert(struct rctx *r, size_t ci)
 				char next[SD_ATT_NAME + 72] = "";
 
 				for (size_t k = 0; k + 1 < p->na; k++)
-					if (!strcmp(p->a[k].name, role_label[r->a->steps[rs].role]))
+					if (!strcmp(p->a[k].name, sd_role_label(r->a->steps[rs].role)))
 						snprintf(next, sizeof next, "%s.%s", p->a[k + 1].name, dom(r));
 				if (next[0])
 					set_fix(f, "Add %s to the certificate's SAN, or delete the %s record so the client falls through to %s",
