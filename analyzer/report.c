@@ -119,8 +119,12 @@ static void sanitize(struct sb *out, const char *text, size_t n)
 			sb_add(out, " ", 1);
 			i++;
 		} else if (c >= 0x20 && c < 0x7f) {
-			sb_add(out, (const char *)s + i, 1);
-			i++;
+			/* a run of plain ASCII in one copy: most text is */
+			size_t j = i + 1;
+			while (j < n && s[j] >= 0x20 && s[j] < 0x7f)
+				j++;
+			sb_add(out, (const char *)s + i, j - i);
+			i = j;
 		} else {
 			size_t u = c >= 0x80 ? utf8_ok(s + i, n - i) : 0;
 			if (u) {
