@@ -48,6 +48,15 @@ for e in "$top_srcdir"/captures/*.expected; do
 	# .args paths (--ca-file) are relative to the capture's directory
 	# shellcheck disable=SC2086
 	(cd "$out" && "$SIPDISC" analyze --no-db --no-color $args "$b" >"$b.txt" 2>/dev/null)
+	if [ "$(sig "$e")" != "$(sig "$out/$b.txt")" ]; then
+		# A lab run on a loaded machine can lose a packet (the capture is
+		# real): make that one scenario once more before judging.
+		id=${b%%-*}
+		echo "note: $b differs; regenerating scenario $id once more"
+		timeout 300 "$top_srcdir/captures/make-captures" -b "$top_builddir" -o "$out" "$id" >>"$out/make.log" 2>&1
+		# shellcheck disable=SC2086
+		(cd "$out" && "$SIPDISC" analyze --no-db --no-color $args "$b" >"$b.txt" 2>/dev/null)
+	fi
 	if [ "$(sig "$e")" = "$(sig "$out/$b.txt")" ]; then
 		same=$((same + 1))
 	else
