@@ -41,6 +41,24 @@ c2=$(counts "$db")
 "$SIPDISC" analyze --db "$db" --skip-known "$caps" >"$tmp/skip.out" 2>&1
 [ "$(counts "$db")" = "$c1" ] && ok "--skip-known leaves the rows alone" || bad "--skip-known changed rows"
 
+# report prints stored attempts exactly as analyze printed them
+db="$tmp/report.db"
+"$SIPDISC" analyze --db "$db" --no-color "$caps/lab-all.pcapng" "$caps/T01-srv-pool-ok.pcap" 2>/dev/null |
+	sed '/^summary$/,$d; /^# /d; /^$/d' >"$tmp/an.txt"
+"$SIPDISC" report --db "$db" --no-color 2>/dev/null | sed '/^== /d; /^$/d; /attempt(s), .* not signed in/d' >"$tmp/rep.txt"
+if [ -s "$tmp/an.txt" ] && cmp -s "$tmp/an.txt" "$tmp/rep.txt"; then
+	ok "report = analyze, line for line ($(grep -c '^attempt ' "$tmp/rep.txt") attempts)"
+else
+	bad "report differs from analyze: $(diff "$tmp/an.txt" "$tmp/rep.txt" | head -5)"
+fi
+n=$("$SIPDISC" report --db "$db" --domain SCHERTZ.local --verdict failed --json 2>/dev/null | wc -l)
+[ "$n" -eq "$(q "$db" "SELECT count(*) FROM attempts WHERE domain = 'schertz.local' AND verdict = 'FAILED'")" ] &&
+	ok "report --domain --verdict --json: $n attempts" || bad "report filters: $n lines"
+"$SIPDISC" report --db "$db" --since 2999-01-01 >/dev/null 2>&1
+[ $? -eq 0 ] && ok "report --since in the future: nothing, exit 0" || bad "report --since"
+"$SIPDISC" report --db "$tmp/none.db" >/dev/null 2>&1
+[ $? -eq 2 ] && ok "report on a missing database: exit 2" || bad "report on a missing database"
+
 # 2. bad files among good ones
 mkdir -p "$tmp/mixed"
 cp "$caps/lab-all.pcapng" "$tmp/mixed/good1.pcapng"
