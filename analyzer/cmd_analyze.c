@@ -513,13 +513,7 @@ static int parse_opts(struct an *c, int argc, char **argv, const char **profiles
 		case O_PROFILE: c->ao.profile = optarg; break;
 		case O_PROFILES: *profiles_path = optarg; break;
 		case O_STRICT:
-			if (!strcmp(optarg, "domain"))
-				c->ao.strict = SD_STRICT_DOMAIN;
-			else if (!strcmp(optarg, "narrow"))
-				c->ao.strict = SD_STRICT_NARROW;
-			else if (!strcmp(optarg, "off"))
-				c->ao.strict = SD_STRICT_OFF;
-			else {
+			if (sd_strict_parse(optarg, &c->ao.strict)) {
 				sd_cli_error("--strict: '%s' is not domain, narrow or off", optarg);
 				return -1;
 			}

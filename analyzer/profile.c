@@ -449,13 +449,7 @@ static int apply(const struct ctx *c, struct sd_profile *p, const struct kv *kv)
 	if (!strcmp(k, "sni"))
 		return parse_tri(c, kv, &p->sni);
 	if (!strcmp(k, "strict_naming")) {
-		if (!strcmp(v, "domain"))
-			p->strict_naming = SD_STRICT_DOMAIN;
-		else if (!strcmp(v, "narrow"))
-			p->strict_naming = SD_STRICT_NARROW;
-		else if (!strcmp(v, "off"))
-			p->strict_naming = SD_STRICT_OFF;
-		else
+		if (sd_strict_parse(v, &p->strict_naming))
 			return fail(c, kv->line, "strict_naming: expected domain, narrow or off, got \"%s\"", v);
 		return 0;
 	}
@@ -933,6 +927,19 @@ static const char *const role_label[] = {
 	[SD_ROLE_F1] = "sipinternal",           [SD_ROLE_F2] = "sip",
 	[SD_ROLE_F3] = "sipexternal",
 };
+
+int sd_strict_parse(const char *s, enum sd_strict *out)
+{
+	if (!strcmp(s, "domain"))
+		*out = SD_STRICT_DOMAIN;
+	else if (!strcmp(s, "narrow"))
+		*out = SD_STRICT_NARROW;
+	else if (!strcmp(s, "off"))
+		*out = SD_STRICT_OFF;
+	else
+		return -1;
+	return 0;
+}
 
 const char *sd_role_label(enum sd_role role)
 {

@@ -83,6 +83,10 @@ const struct sd_profile *sd_profiles_get(const struct sd_profiles *ps, const cha
 const struct sd_profile *sd_profile_auto(const struct sd_profiles *ps, const struct sd_attempt *a,
 					 char *why, size_t whylen);
 
+/* "domain" | "narrow" | "off" -> *out; 0, or -1 for anything else. Shared by
+ * profiles.ini (strict_naming) and every --strict option. */
+int sd_strict_parse(const char *s, enum sd_strict *out);
+
 /* The label a discovery role puts before D ("_sipinternaltls._tcp",
  * "sipinternal"), as profiles name their steps; "" for non-discovery roles. */
 const char *sd_role_label(enum sd_role role);

@@ -28,6 +28,7 @@
 #include "cli.h"
 #include "config.h"
 #include "pipeline.h"
+#include "profile.h"
 #include "report.h"
 #include "source.h"
 #include "store.h"
@@ -228,13 +229,7 @@ int cmd_live(int argc, char **argv)
 		case 'p': ao.profile = optarg; break;
 		case 'P': ao.profiles_path = optarg; break;
 		case 'S':
-			if (!strcmp(optarg, "domain"))
-				ao.strict = SD_STRICT_DOMAIN;
-			else if (!strcmp(optarg, "narrow"))
-				ao.strict = SD_STRICT_NARROW;
-			else if (!strcmp(optarg, "off"))
-				ao.strict = SD_STRICT_OFF;
-			else {
+			if (sd_strict_parse(optarg, &ao.strict)) {
 				sd_cli_error("live: --strict must be domain, narrow or off");
 				return SD_EXIT_USAGE;
 			}

@@ -79,13 +79,7 @@ static int read_args(const char *capture, struct case_opts *o, char *msg, size_t
 		if (!strcmp(tok, "--profile")) {
 			snprintf(o->profile, sizeof o->profile, "%s", val);
 		} else if (!strcmp(tok, "--strict")) {
-			if (!strcmp(val, "domain"))
-				o->strict = SD_STRICT_DOMAIN;
-			else if (!strcmp(val, "narrow"))
-				o->strict = SD_STRICT_NARROW;
-			else if (!strcmp(val, "off"))
-				o->strict = SD_STRICT_OFF;
-			else {
+			if (sd_strict_parse(val, &o->strict)) {
 				snprintf(msg, msglen, "%s: --strict %s: expected domain, narrow or off", path, val);
 				rc = -1;
 				break;
