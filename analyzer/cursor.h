@@ -161,6 +161,46 @@ static inline int cur_peek(const struct cur *c, size_t off, uint8_t *out)
 	return 1;
 }
 
+/*
+ * Reads at off bytes past the read position, without moving it or latching:
+ * 0 (a zero-filled dst) when the bytes are not in the window. For fixed
+ * headers: take the header with cur_sub, check cur_ok once, then read its
+ * fields by offset; on a window of known size the compiler folds the checks.
+ */
+static inline int cur_has(const struct cur *c, size_t off, size_t n)
+{
+	return !c->err && off <= c->len - c->pos && n <= c->len - c->pos - off;
+}
+
+static inline uint8_t cur_at_u8(const struct cur *c, size_t off)
+{
+	return cur_has(c, off, 1) ? c->base[c->pos + off] : 0;
+}
+
+static inline uint16_t cur_at_be16(const struct cur *c, size_t off)
+{
+	if (!cur_has(c, off, 2))
+		return 0;
+	const uint8_t *p = c->base + c->pos + off;
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t cur_at_be32(const struct cur *c, size_t off)
+{
+	if (!cur_has(c, off, 4))
+		return 0;
+	const uint8_t *p = c->base + c->pos + off;
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void cur_at_copy(const struct cur *c, size_t off, void *dst, size_t n)
+{
+	if (cur_has(c, off, n))
+		memcpy(dst, c->base + c->pos + off, n);
+	else if (n)
+		memset(dst, 0, n);
+}
+
 /* Read-only view of the remaining bytes, for handing a window to a consumer
  * that stores or hashes them (never for parsing). */
 static inline const uint8_t *cur_data(const struct cur *c) { return c->base ? c->base + c->pos : NULL; }

@@ -77,11 +77,18 @@ static int upper(const struct ipctx *x, uint8_t proto, const struct sd_addr *src
 	return SD_IP_DONE;
 }
 
-static void read_addr(struct cur *c, struct sd_addr *a, uint8_t family)
+/* An address at off in a fixed header (constant sizes: no library calls). */
+static inline void addr4_at(const struct cur *h, size_t off, struct sd_addr *a)
 {
 	memset(a, 0, sizeof *a);
-	a->family = family;
-	cur_copy(c, a->a, family == 4 ? 4 : 16);
+	a->family = 4;
+	cur_at_copy(h, off, a->a, 4);
+}
+
+static inline void addr6_at(const struct cur *h, size_t off, struct sd_addr *a)
+{
+	a->family = 6;
+	cur_at_copy(h, off, a->a, 16);
 }
 
 static int v4(const struct ipctx *x, struct cur net, uint64_t missing, unsigned depth, struct fraginfo fi,
@@ -89,19 +96,19 @@ static int v4(const struct ipctx *x, struct cur net, uint64_t missing, unsigned 
 {
 	size_t cap = cur_left(&net);
 	uint64_t wire = cap + missing;
-	if (cap < 20)
+	struct cur h = cur_sub(&net, 20);
+	if (!cur_ok(&h))
 		return lack(20, wire);
-	uint8_t vihl = cur_u8(&net);
-	cur_skip(&net, 1); /* DSCP/ECN */
-	uint64_t tot = cur_be16(&net);
-	uint16_t id = cur_be16(&net);
-	uint16_t fo = cur_be16(&net);
-	cur_skip(&net, 1); /* TTL */
-	uint8_t proto = cur_u8(&net);
-	cur_skip(&net, 2); /* checksum: offloading makes captured ones unreliable */
+	/* DSCP/ECN, TTL and the checksum (offloading makes captured ones
+	 * unreliable) are not read. */
+	uint8_t vihl = cur_at_u8(&h, 0);
+	uint64_t tot = cur_at_be16(&h, 2);
+	uint16_t id = cur_at_be16(&h, 4);
+	uint16_t fo = cur_at_be16(&h, 6);
+	uint8_t proto = cur_at_u8(&h, 9);
 	struct sd_addr src, dst;
-	read_addr(&net, &src, 4);
-	read_addr(&net, &dst, 4);
+	addr4_at(&h, 12, &src);
+	addr4_at(&h, 16, &dst);
 	size_t hl = (size_t)(vihl & 0x0f) * 4;
 	if (vihl >> 4 != 4 || hl < 20)
 		return SD_E_MALFORMED;
@@ -152,16 +159,16 @@ static int v6(const struct ipctx *x, struct cur net, uint64_t missing, unsigned 
 {
 	size_t cap = cur_left(&net);
 	uint64_t wire = cap + missing;
-	if (cap < 40)
+	struct cur h = cur_sub(&net, 40);
+	if (!cur_ok(&h))
 		return lack(40, wire);
-	uint8_t ver = cur_u8(&net);
-	cur_skip(&net, 3); /* traffic class, flow label */
-	uint64_t plen = cur_be16(&net);
-	uint8_t nh = cur_u8(&net);
-	cur_skip(&net, 1); /* hop limit */
+	/* traffic class, flow label and hop limit are not read */
+	uint8_t ver = cur_at_u8(&h, 0);
+	uint64_t plen = cur_at_be16(&h, 4);
+	uint8_t nh = cur_at_u8(&h, 6);
 	struct sd_addr src, dst;
-	read_addr(&net, &src, 6);
-	read_addr(&net, &dst, 6);
+	addr6_at(&h, 8, &src);
+	addr6_at(&h, 24, &dst);
 	if (ver >> 4 != 6)
 		return SD_E_MALFORMED;
 	/* 0 is a jumbogram or segmentation offload: the wire holds the truth */
@@ -260,7 +267,7 @@ int sd_ip_decode(struct sd_ipfrag *f, uint16_t ethertype, struct cur net, uint32
 {
 	struct ipctx x = { f, frame, ts_ns };
 	struct fraginfo fi = { 0, 0 };
-	memset(out, 0, sizeof *out);
+	/* out is filled whole on SD_IP_DONE (upper), so it is not cleared here */
 	if (f)
 		sd_ipfrag_expire(f, ts_ns);
 	return decode(&x, ethertype, net, missing, 1, fi, out);

@@ -222,6 +222,18 @@ int sd_link_supported(int linktype)
 int sd_link_decode(int linktype, struct cur frame, struct sd_link *out)
 {
 	memset(out, 0, sizeof *out);
+	if (linktype == 1) {
+		/* Untagged Ethernet II, nearly every frame: no table walk, one
+		 * bounds check. Anything else takes the general decoder. */
+		struct cur c = frame;
+		struct cur h = cur_sub(&c, 14);
+		uint16_t type = cur_at_be16(&h, 12);
+		if (cur_ok(&h) && type > 1500 && type != ETH_8021Q && type != ETH_8021AD && type != ETH_QINQ_OLD) {
+			out->ethertype = type;
+			out->net = cur_rest(&c);
+			return SD_OK;
+		}
+	}
 	int (*dec)(struct cur *, struct sd_link *) = find(linktype);
 	if (!dec)
 		return SD_E_UNSUPPORTED;

@@ -44,15 +44,19 @@
 int sd_tcp_parse(struct cur l4, uint32_t missing, struct sd_tcp_seg *out)
 {
 	struct cur c = l4;
-	memset(out, 0, sizeof *out);
-	out->sport = cur_be16(&c);
-	out->dport = cur_be16(&c);
-	out->seq = cur_be32(&c);
-	out->ack = cur_be32(&c);
-	uint8_t off = cur_u8(&c);
-	out->flags = cur_u8(&c);
-	cur_skip(&c, 6); /* window, checksum, urgent pointer */
-	if (!cur_ok(&c))
+	/* Fields are set one by one (no clearing of the whole struct per packet);
+	 * payload and missing only once the header is known to be whole. */
+	struct cur h = cur_sub(&c, 20);
+	out->sport = cur_at_be16(&h, 0);
+	out->dport = cur_at_be16(&h, 2);
+	out->seq = cur_at_be32(&h, 4);
+	out->ack = cur_at_be32(&h, 8);
+	uint8_t off = cur_at_u8(&h, 12);
+	out->flags = cur_at_u8(&h, 13);
+	/* window, checksum, urgent pointer are not read */
+	out->payload = cur_init(NULL, 0);
+	out->missing = 0;
+	if (!cur_ok(&h))
 		return missing ? SD_E_TRUNC : SD_E_MALFORMED;
 	size_t hlen = (size_t)(off >> 4) * 4;
 	if (hlen < 20)
