@@ -9,6 +9,7 @@
 #include "common.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,6 +273,18 @@ static void read_sig_alg(const X509 *x, struct sd_cert *c)
 		snprintf(c->sig_alg, sizeof c->sig_alg, "unknown");
 }
 
+static int weak_sig_of(const X509 *x)
+{
+	int md = NID_undef;
+	/* X509_get_signature_info also sees through RSA-PSS parameters */
+	if (X509_get_signature_info((X509 *)x, &md, NULL, NULL, NULL) != 1) {
+		ERR_clear_error();
+		if (!OBJ_find_sigid_algs(X509_get_signature_nid(x), &md, NULL))
+			return 0;
+	}
+	return md == NID_md2 || md == NID_md4 || md == NID_md5 || md == NID_sha1 || md == NID_md5_sha1;
+}
+
 static int decode_fresh(const uint8_t *der, size_t len, struct sd_cert *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof *out);
@@ -322,6 +335,7 @@ static int decode_fresh(const uint8_t *der, size_t len, struct sd_cert *out, cha
 	read_key(x, out);
 	read_sig_alg(x, out);
 	out->self_issued = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0;
+	out->weak_sig = weak_sig_of(x) ? 2 : 1;
 
 	/* Fingerprint of the bytes on the wire, not of OpenSSL's re-encoding */
 	unsigned int mdlen = 0;
@@ -350,7 +364,7 @@ static int decode_fresh(const uint8_t *der, size_t len, struct sd_cert *out, cha
  * entries of a finished thread are freed by the key's destructor. */
 #define X509_CACHE 32
 struct x509_cached {
-	uint64_t h;
+	uint64_t tail;         /* last bytes of the DER (signature): a cheap first test */
 	size_t len;
 	uint8_t *der;          /* the cache's own copy; tmpl->der points here */
 	struct sd_cert *tmpl;
@@ -360,6 +374,53 @@ static _Thread_local unsigned x509_cache_next;
 static pthread_key_t x509_cache_key;
 static pthread_once_t x509_cache_once = PTHREAD_ONCE_INIT;
 static int x509_cache_keyed;
+
+/* The SAN strings of a cached certificate live in one block that every
+ * copy shares (they are never written after decode), so a hit allocates
+ * nothing per name. refs counts the sd_certs pointing into it; atomic
+ * because a copy may be freed on another thread than the cache's. */
+struct san_block {
+	int refs;
+	char data[];
+};
+
+static void san_release(struct san_block *b)
+{
+	if (__atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free(b);
+}
+
+/* Moves c's malloc'd SAN strings into one shared block. 0, or -1 (out of
+ * memory; c unchanged). */
+static int san_share(struct sd_cert *c)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < c->nsan_dns; i++)
+		total += strlen(c->san_dns[i]) + 1;
+	for (size_t i = 0; i < c->nsan_ip; i++)
+		total += strlen(c->san_ip[i]) + 1;
+	struct san_block *b = malloc(sizeof *b + total);
+	if (!b)
+		return -1;
+	b->refs = 1;
+	char *o = b->data;
+	for (size_t i = 0; i < c->nsan_dns; i++) {
+		size_t n = strlen(c->san_dns[i]) + 1;
+		memcpy(o, c->san_dns[i], n);
+		free(c->san_dns[i]);
+		c->san_dns[i] = o;
+		o += n;
+	}
+	for (size_t i = 0; i < c->nsan_ip; i++) {
+		size_t n = strlen(c->san_ip[i]) + 1;
+		memcpy(o, c->san_ip[i], n);
+		free(c->san_ip[i]);
+		c->san_ip[i] = o;
+		o += n;
+	}
+	c->san_shared = b;
+	return 0;
+}
 
 static void cached_free(struct x509_cached *e)
 {
@@ -382,49 +443,47 @@ static void x509_cache_init(void)
 	x509_cache_keyed = pthread_key_create(&x509_cache_key, x509_cache_drop) == 0;
 }
 
-static uint64_t der_hash(const uint8_t *p, size_t n)
+static uint64_t der_tail(const uint8_t *p, size_t n)
 {
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h;
+	uint64_t v = 0;
+	size_t k = n < sizeof v ? n : sizeof v;
+	memcpy(&v, p + n - k, k);
+	return v;
 }
 
-/* *out = a deep copy of src (own SAN strings, own X509 reference), with der
- * pointing at the caller's bytes. 0, or -1 (out of memory; out zeroed). */
+/* Copies the used part of a struct sd_cert: the SAN pointer arrays are 4 KB,
+ * most of it unused slots nobody reads (they stay as they were in dst). */
+static void cert_copy(struct sd_cert *dst, const struct sd_cert *src)
+{
+	size_t nd = src->nsan_dns < SD_X509_MAX_SAN ? src->nsan_dns : SD_X509_MAX_SAN;
+	size_t ni = src->nsan_ip < SD_X509_MAX_SAN ? src->nsan_ip : SD_X509_MAX_SAN;
+	memcpy(dst, src, offsetof(struct sd_cert, san_dns));
+	memcpy(dst->san_dns, src->san_dns, nd * sizeof src->san_dns[0]);
+	memcpy(dst->san_ip, src->san_ip, ni * sizeof src->san_ip[0]);
+	memcpy(&dst->has_san, &src->has_san, sizeof *dst - offsetof(struct sd_cert, has_san));
+}
+
+/* *out = a copy of src sharing its SAN block and X509 (one more reference
+ * to each), with der pointing at the caller's bytes. 0, or -1 (out zeroed). */
 static int clone_cert(const struct sd_cert *src, struct sd_cert *out, const uint8_t *der)
 {
-	memcpy(out, src, sizeof *out);
+	if (!src->san_shared || !X509_up_ref(src->x509)) {
+		memset(out, 0, sizeof *out);
+		return -1;
+	}
+	cert_copy(out, src);
 	out->der = der;
-	out->x509 = NULL;
-	/* counts go up only as strings are copied, so a failure frees just those */
-	out->nsan_dns = out->nsan_ip = 0;
-	while (out->nsan_dns < src->nsan_dns && out->nsan_dns < SD_X509_MAX_SAN) {
-		if (!(out->san_dns[out->nsan_dns] = dupstr(src->san_dns[out->nsan_dns])))
-			goto fail;
-		out->nsan_dns++;
-	}
-	while (out->nsan_ip < src->nsan_ip && out->nsan_ip < SD_X509_MAX_SAN) {
-		if (!(out->san_ip[out->nsan_ip] = dupstr(src->san_ip[out->nsan_ip])))
-			goto fail;
-		out->nsan_ip++;
-	}
-	if (!X509_up_ref(src->x509))
-		goto fail;
-	out->x509 = src->x509;
+	__atomic_add_fetch(&((struct san_block *)src->san_shared)->refs, 1, __ATOMIC_RELAXED);
 	return 0;
-fail:
-	sd_x509_free(out);
-	return -1;
 }
 
 int sd_x509_decode(const uint8_t *der, size_t len, struct sd_cert *out, char *err, size_t errlen)
 {
-	uint64_t h = der && len ? der_hash(der, len) : 0;
+	uint64_t tail = der && len ? der_tail(der, len) : 0;
 	if (der && len) {
 		for (size_t i = 0; i < X509_CACHE; i++) {
 			const struct x509_cached *e = &x509_cache[i];
-			if (e->tmpl && e->h == h && e->len == len && !memcmp(e->der, der, len) &&
+			if (e->tmpl && e->tail == tail && e->len == len && !memcmp(e->der, der, len) &&
 			    clone_cert(e->tmpl, out, der) == 0)
 				return 0;
 		}
@@ -433,6 +492,8 @@ int sd_x509_decode(const uint8_t *der, size_t len, struct sd_cert *out, char *er
 	if (rc != 0)
 		return rc;
 	/* remember it; a failure to do so only costs the next decode */
+	if (san_share(out) != 0)
+		return 0;
 	struct sd_cert *tmpl = malloc(sizeof *tmpl);
 	uint8_t *copy = malloc(len);
 	if (!tmpl || !copy || clone_cert(out, tmpl, copy) != 0) {
@@ -447,7 +508,7 @@ int sd_x509_decode(const uint8_t *der, size_t len, struct sd_cert *out, char *er
 		pthread_setspecific(x509_cache_key, x509_cache);
 	struct x509_cached *e = &x509_cache[x509_cache_next++ % X509_CACHE];
 	cached_free(e);
-	e->h = h;
+	e->tail = tail;
 	e->len = len;
 	e->der = copy;
 	e->tmpl = tmpl;
@@ -458,20 +519,59 @@ void sd_x509_free(struct sd_cert *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->nsan_dns && i < SD_X509_MAX_SAN; i++)
-		free(c->san_dns[i]);
-	for (size_t i = 0; i < c->nsan_ip && i < SD_X509_MAX_SAN; i++)
-		free(c->san_ip[i]);
+	if (c->san_shared) {
+		san_release(c->san_shared);
+	} else {
+		for (size_t i = 0; i < c->nsan_dns && i < SD_X509_MAX_SAN; i++)
+			free(c->san_dns[i]);
+		for (size_t i = 0; i < c->nsan_ip && i < SD_X509_MAX_SAN; i++)
+			free(c->san_ip[i]);
+	}
 	X509_free(c->x509);
-	memset(c, 0, sizeof *c);
+	/* counts and pointers cleared; the unused SAN slots are not read */
+	memset(c, 0, offsetof(struct sd_cert, san_dns));
+	memset(&c->has_san, 0, sizeof *c - offsetof(struct sd_cert, has_san));
 }
 
-static int check(X509 *x, const char *host, unsigned flags)
+/* X509_check_host decodes the subjectAltName extension again on every
+ * call (~43k instructions), yet an attempt asks the same few questions of
+ * the same few certificates. Its answers are memoised per thread, keyed by
+ * the certificate (X509 object and SHA-256 of its DER), the host and the
+ * flags; OpenSSL still decides every distinct question. */
+#define HOST_MEMO 64
+#define FLAGS_IP UINT_MAX /* X509_check_ip_asc instead of X509_check_host */
+struct host_memo {
+	const void *x509;
+	uint8_t sha256[32];
+	unsigned flags;
+	int r;
+	size_t n;
+	char host[256];
+};
+static _Thread_local struct host_memo host_memo[HOST_MEMO];
+static _Thread_local unsigned host_memo_next;
+
+/* host is NUL-terminated, n = strlen(host) < 256 */
+static int check(const struct sd_cert *c, const char *host, size_t n, unsigned flags)
 {
-	int r = X509_check_host(x, host, 0, flags, NULL);
+	for (size_t i = 0; i < HOST_MEMO; i++) {
+		const struct host_memo *e = &host_memo[i];
+		if (e->x509 == c->x509 && e->flags == flags && e->n == n && !memcmp(e->host, host, n) &&
+		    !memcmp(e->sha256, c->sha256, sizeof e->sha256))
+			return e->r;
+	}
+	int r = flags == FLAGS_IP ? X509_check_ip_asc(c->x509, host, 0)
+				  : X509_check_host(c->x509, host, 0, flags, NULL);
 	if (r < 0)
 		ERR_clear_error();
-	return r == 1;
+	struct host_memo *e = &host_memo[host_memo_next++ % HOST_MEMO];
+	e->x509 = c->x509;
+	memcpy(e->sha256, c->sha256, sizeof e->sha256);
+	e->flags = flags;
+	e->r = r == 1;
+	e->n = n;
+	memcpy(e->host, host, n + 1);
+	return e->r;
 }
 
 enum sd_name_match sd_x509_match_host(const struct sd_cert *c, const char *host, enum sd_name_mode mode)
@@ -486,12 +586,11 @@ enum sd_name_match sd_x509_match_host(const struct sd_cert *c, const char *host,
 		return SD_MATCH_NONE;
 	memcpy(h, host, n);
 	h[n] = '\0';
-	X509 *x = c->x509;
 
 	/* An address literal can only match an iPAddress SAN */
 	struct sd_addr a;
 	if (sd_addr_parse(h, &a) == 0)
-		return X509_check_ip_asc(x, h, 0) == 1 ? SD_MATCH_EXACT : SD_MATCH_NONE;
+		return check(c, h, n, FLAGS_IP) ? SD_MATCH_EXACT : SD_MATCH_NONE;
 
 	/* OpenSSL compares case-insensitively. Its default (RFC 2818/6125)
 	 * consults the CN only when no dNSName exists; NEVER_CHECK_SUBJECT is
@@ -504,11 +603,11 @@ enum sd_name_match sd_x509_match_host(const struct sd_cert *c, const char *host,
 	case SD_NAME_SAN_ONLY:
 	default: any = san; break;
 	}
-	if (check(x, h, san | X509_CHECK_FLAG_NO_WILDCARDS))
+	if (check(c, h, n, san | X509_CHECK_FLAG_NO_WILDCARDS))
 		return SD_MATCH_EXACT;
-	if (any != san && check(x, h, any | X509_CHECK_FLAG_NO_WILDCARDS))
+	if (any != san && check(c, h, n, any | X509_CHECK_FLAG_NO_WILDCARDS))
 		return SD_MATCH_CN_ONLY;
-	if (check(x, h, any))
+	if (check(c, h, n, any))
 		return SD_MATCH_WILDCARD;
 	return SD_MATCH_NONE;
 }
@@ -589,14 +688,10 @@ int sd_x509_weak_signature(const struct sd_cert *c)
 {
 	if (!c || !c->x509)
 		return 0;
-	int md = NID_undef;
-	/* X509_get_signature_info also sees through RSA-PSS parameters */
-	if (X509_get_signature_info(c->x509, &md, NULL, NULL, NULL) != 1) {
-		ERR_clear_error();
-		if (!OBJ_find_sigid_algs(X509_get_signature_nid(c->x509), &md, NULL))
-			return 0;
-	}
-	return md == NID_md2 || md == NID_md4 || md == NID_md5 || md == NID_sha1 || md == NID_md5_sha1;
+	/* decided once at decode: X509_get_signature_info costs ~4k instructions */
+	if (c->weak_sig)
+		return c->weak_sig == 2;
+	return weak_sig_of(c->x509);
 }
 
 int sd_x509_weak_key(const struct sd_cert *c)

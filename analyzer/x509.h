@@ -35,6 +35,8 @@ struct sd_cert {
 	const uint8_t *der;  /* points into the caller's buffer (not copied) */
 	size_t der_len;
 	void *x509;          /* X509 *, owned */
+	void *san_shared;    /* refcounted block holding the SAN strings (x509.c); NULL: each malloc'd */
+	int weak_sig;        /* 0 not yet known, 1 no, 2 MD5/SHA-1 (decode sets it) */
 };
 
 /* 0 on success; -1 when OpenSSL cannot parse the DER (reason in err). */
