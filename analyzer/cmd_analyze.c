@@ -32,8 +32,8 @@ struct item {
 	struct sd_capture_result res;
 	char *out;     /* the attempts' text/JSON, rendered by the worker */
 	size_t outlen;
-	char sha[65];
-	int have_sha;
+	struct sd_fp fp; /* when storing: the file's fingerprint */
+	int have_fp;
 	uint64_t size;
 	int skipped; /* --skip-known: already stored */
 };
@@ -46,6 +46,7 @@ struct code_count {
 struct an {
 	/* options */
 	int json, verbose, color, skip_known, no_db, jobs;
+	int want_sha256; /* --sha256, or a database with rows known only by SHA-256 */
 	const char *db_path;
 	struct sd_pipeline_opts po;
 	struct sd_attempt_opts ao;
@@ -81,7 +82,8 @@ static void usage(FILE *out)
 	      "  --color, --no-color  colour the text (default: when stdout is a terminal)\n"
 	      "  --db FILE          results database (default: sipdisc.db)\n"
 	      "  --no-db            do not store results\n"
-	      "  --skip-known       skip captures already stored (same SHA-256)\n"
+	      "  --skip-known       skip captures already stored (same bytes)\n"
+	      "  --sha256           also store each capture's SHA-256 (slower: ~0.7 s per GB)\n"
 	      "  -j N               analyse N captures in parallel (default 1)\n"
 	      "  --idle SECONDS     close an attempt after this much silence (default 30)\n"
 	      "  --help             this text\n"
@@ -92,17 +94,27 @@ static void usage(FILE *out)
 
 /* ------------------------------------------------------------- workers */
 
-/* The capture's SHA-256, computed on a thread of its own. */
+/* The capture's fingerprint, computed on a thread of its own. */
 struct hash_job {
+	const struct an *c;
 	const char *path;
 	struct item *it;
 };
 
+/* Fingerprints the file into it; an unreadable file fails again, with its
+ * reason, when it is analysed. */
+static void fingerprint(const struct an *c, const char *path, struct item *it)
+{
+	char err[256];
+	it->have_fp = sd_fp_file(path, c->want_sha256, &it->fp, err, sizeof err) == 0;
+	if (it->have_fp)
+		it->size = it->fp.size;
+}
+
 static void *hash_thread(void *arg)
 {
 	struct hash_job *h = arg;
-	char err[256];
-	h->it->have_sha = sd_store_file_sha256(h->path, h->it->sha, &h->it->size, err, sizeof err) == 0;
+	fingerprint(h->c, h->path, h->it);
 	return NULL;
 }
 
@@ -139,11 +151,11 @@ static void work(void *ud, size_t i)
 	struct item *it = &c->items[i];
 	const char *path = c->in.paths[i];
 	if (c->store && !c->skip_known) {
-		/* SHA-256 of the file costs about as much as the analysis itself
-		 * (~1.4 GB/s even with SHA-NI; docs/performance.md), and nothing
-		 * needs it before the writer stores the result: hash on another
-		 * core while this one analyses. --skip-known needs it first. */
-		struct hash_job h = { path, it };
+		/* Nothing needs the fingerprint before the writer stores the
+		 * result: hash on another core while this one analyses (SHA-256,
+		 * when asked for, costs more than the analysis; docs/performance.md).
+		 * --skip-known needs it first. */
+		struct hash_job h = { c, path, it };
 		pthread_t th;
 		if (pthread_create(&th, NULL, hash_thread, &h) == 0) {
 			sd_analyze_file(path, &c->po, &c->ao, &it->res);
@@ -153,14 +165,12 @@ static void work(void *ud, size_t i)
 		}
 	}
 	if (c->store) {
-		char err[256];
 		/* Hashing reads the file once more; it runs here, in parallel,
-		 * not in the writer. An unreadable file fails again below with
-		 * the reason. */
-		it->have_sha = sd_store_file_sha256(path, it->sha, &it->size, err, sizeof err) == 0;
-		if (c->skip_known && it->have_sha) {
+		 * not in the writer. */
+		fingerprint(c, path, it);
+		if (c->skip_known && it->have_fp) {
 			pthread_mutex_lock(&c->store_mu);
-			it->skipped = sd_store_known(c->store, it->sha) == 1;
+			it->skipped = sd_store_known(c->store, &it->fp) == 1;
 			pthread_mutex_unlock(&c->store_mu);
 			if (it->skipped)
 				return;
@@ -229,7 +239,8 @@ static void json_capture(const char *type, const char *path, const struct item *
 			sd_json_str(&j, "error", ri->status ? ri->error : NULL);
 			sd_json_uint(&j, "attempts", it->res.nattempts);
 		}
-		sd_json_str(&j, "sha256", it->have_sha ? it->sha : NULL);
+		sd_json_str(&j, "xxh128", it->have_fp ? it->fp.xxh128 : NULL);
+		sd_json_str(&j, "sha256", it->have_fp && it->fp.sha256[0] ? it->fp.sha256 : NULL);
 	}
 	sd_json_obj_end(&j);
 	fputc('\n', stdout);
@@ -241,7 +252,7 @@ static void store_capture(struct an *c, const char *path, const struct item *it)
 	struct sd_store_capture sc = {
 		.path = path, /* as given (docs/schema.md) */
 		.size = it->size,
-		.sha256_hex = it->have_sha ? it->sha : NULL,
+		.fp = it->have_fp ? &it->fp : NULL,
 		.tool_version = PACKAGE_VERSION,
 		.analysed_at = (int64_t)time(NULL),
 		.live = 0,
@@ -359,11 +370,93 @@ static void done(void *ud, size_t i)
 /* Sequential path: attempts are printed and stored while the capture is
  * read, so memory stays flat however long the capture is (a 1 GB capture
  * holds thousands of attempts). The capture's transaction is open from
- * the first attempt to the end; its SHA-256 is computed alongside and set
- * last, which replaces an earlier analysis of the same bytes. */
+ * the first attempt to the end; its fingerprint is computed alongside and
+ * set last, which replaces an earlier analysis of the same bytes.
+ *
+ * Storing an attempt (~25 rows, each a b-tree insert or three) costs about
+ * as much as analysing it, so a writer thread stores while this thread
+ * reads on: attempts are printed here, in order, then handed over through
+ * a bounded queue (memory stays flat) and freed by the writer. */
+#define WQ_MAX 64
+
+struct writer {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t more, room;
+	struct sd_attempt *q[WQ_MAX];
+	size_t head, n;
+	int closing;
+	struct sd_store *store;
+	int64_t capture_id;
+	char err[512];
+	int store_err; /* set by the writer only; read after the join */
+};
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (!w->n && !w->closing)
+			pthread_cond_wait(&w->more, &w->mu);
+		if (!w->n) {
+			pthread_mutex_unlock(&w->mu);
+			return NULL;
+		}
+		struct sd_attempt *a = w->q[w->head];
+		w->head = (w->head + 1) % WQ_MAX;
+		w->n--;
+		pthread_cond_signal(&w->room);
+		pthread_mutex_unlock(&w->mu);
+		if (!w->store_err && sd_store_attempt(w->store, w->capture_id, a, w->err, sizeof w->err) != 0)
+			w->store_err = 1;
+		sd_attempt_free(a);
+	}
+}
+
+static int writer_start(struct writer *w, struct sd_store *store, int64_t capture_id)
+{
+	memset(w, 0, sizeof *w);
+	w->store = store;
+	w->capture_id = capture_id;
+	if (pthread_mutex_init(&w->mu, NULL) != 0)
+		return -1;
+	if (pthread_cond_init(&w->more, NULL) != 0 || pthread_cond_init(&w->room, NULL) != 0 ||
+	    pthread_create(&w->th, NULL, writer_main, w) != 0) {
+		pthread_mutex_destroy(&w->mu);
+		return -1; /* the condition variables need no destroying on Linux */
+	}
+	return 0;
+}
+
+static void writer_push(struct writer *w, struct sd_attempt *a)
+{
+	pthread_mutex_lock(&w->mu);
+	while (w->n == WQ_MAX)
+		pthread_cond_wait(&w->room, &w->mu);
+	w->q[(w->head + w->n) % WQ_MAX] = a;
+	w->n++;
+	pthread_cond_signal(&w->more);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Waits until every queued attempt is stored. */
+static void writer_finish(struct writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->closing = 1;
+	pthread_cond_signal(&w->more);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	pthread_cond_destroy(&w->more);
+	pthread_cond_destroy(&w->room);
+	pthread_mutex_destroy(&w->mu);
+}
+
 struct stream_ctx {
 	struct an *c;
 	int64_t capture_id; /* 0 = not storing this capture */
+	struct writer *w;   /* NULL: store in this thread */
 	char err[512];
 	int store_err;
 };
@@ -372,6 +465,10 @@ static void stream_sink(void *ud, struct sd_attempt *a)
 {
 	struct stream_ctx *s = ud;
 	emit_attempt(s->c, a);
+	if (s->w) {
+		writer_push(s->w, a);
+		return;
+	}
 	if (s->capture_id > 0 && !s->store_err &&
 	    sd_store_attempt(s->c->store, s->capture_id, a, s->err, sizeof s->err) != 0)
 		s->store_err = 1;
@@ -385,9 +482,8 @@ static void run_streaming(struct an *c)
 		const char *path = c->in.paths[i];
 		progress_clear(c);
 		if (c->skip_known) {
-			char err[256];
-			it->have_sha = sd_store_file_sha256(path, it->sha, &it->size, err, sizeof err) == 0;
-			if (it->have_sha && sd_store_known(c->store, it->sha) == 1) {
+			fingerprint(c, path, it);
+			if (it->have_fp && sd_store_known(c->store, &it->fp) == 1) {
 				it->skipped = 1;
 				done(c, i);
 				continue;
@@ -397,14 +493,18 @@ static void run_streaming(struct an *c)
 		memset(&s, 0, sizeof s);
 		s.c = c;
 		pthread_t th;
-		struct hash_job h = { path, it };
+		struct hash_job h = { c, path, it };
 		int hashing = 0;
+		struct writer w;
 		if (c->store) {
-			struct sd_store_capture sc = { path, 0, NULL, PACKAGE_VERSION, (int64_t)time(NULL), 0 };
+			struct sd_store_capture sc = { path, 0, it->have_fp ? &it->fp : NULL, PACKAGE_VERSION,
+						       (int64_t)time(NULL), 0 };
 			s.capture_id = sd_store_begin(c->store, &sc, s.err, sizeof s.err);
 			if (s.capture_id <= 0)
 				s.store_err = 1;
-			if (!it->have_sha)
+			else if (writer_start(&w, c->store, s.capture_id) == 0)
+				s.w = &w;
+			if (!it->have_fp)
 				hashing = pthread_create(&th, NULL, hash_thread, &h) == 0;
 		} else {
 			struct stat st;
@@ -413,14 +513,22 @@ static void run_streaming(struct an *c)
 		}
 		capture_head(c, i);
 		sd_analyze_file_stream(path, &c->po, &c->ao, stream_sink, &s, &it->res);
+		if (s.w) {
+			writer_finish(s.w);
+			if (s.w->store_err) {
+				s.store_err = 1;
+				memcpy(s.err, s.w->err, sizeof s.err);
+			}
+		}
 		if (hashing)
 			pthread_join(th, NULL);
 		c->done++;
 		c->bytes += it->size;
 		capture_tail(c, i);
 		if (c->store) {
-			if (!s.store_err && it->have_sha)
-				s.store_err = sd_store_set_sha256(c->store, s.capture_id, it->sha, s.err, sizeof s.err) != 0;
+			if (!s.store_err && it->have_fp)
+				s.store_err = sd_store_set_fingerprint(c->store, s.capture_id, &it->fp, s.err,
+								       sizeof s.err) != 0;
 			if (!s.store_err)
 				s.store_err = sd_store_end(c->store, s.capture_id, &it->res.run, s.err, sizeof s.err) != 0;
 			if (s.store_err) {
@@ -480,7 +588,7 @@ static void summary(struct an *c)
 
 enum {
 	O_PROFILE = 256, O_PROFILES, O_STRICT, O_CAFILE, O_CAPATH, O_JSON, O_VERBOSE, O_COLOR, O_NOCOLOR,
-	O_DB, O_NODB, O_SKIP, O_IDLE,
+	O_DB, O_NODB, O_SKIP, O_SHA256, O_IDLE,
 };
 
 static int parse_opts(struct an *c, int argc, char **argv, const char **profiles_path)
@@ -500,6 +608,7 @@ static int parse_opts(struct an *c, int argc, char **argv, const char **profiles
 		{ "db", required_argument, NULL, O_DB },
 		{ "no-db", no_argument, NULL, O_NODB },
 		{ "skip-known", no_argument, NULL, O_SKIP },
+		{ "sha256", no_argument, NULL, O_SHA256 },
 		{ "idle", required_argument, NULL, O_IDLE },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -527,6 +636,7 @@ static int parse_opts(struct an *c, int argc, char **argv, const char **profiles
 		case O_DB: c->db_path = optarg; break;
 		case O_NODB: c->no_db = 1; break;
 		case O_SKIP: c->skip_known = 1; break;
+		case O_SHA256: c->want_sha256 = 1; break;
 		case O_IDLE: {
 			errno = 0;
 			double s = strtod(optarg, &end);
@@ -557,6 +667,10 @@ static int parse_opts(struct an *c, int argc, char **argv, const char **profiles
 	}
 	if (c->skip_known && c->no_db) {
 		sd_cli_error("--skip-known needs the database (drop --no-db)");
+		return -1;
+	}
+	if (c->want_sha256 && c->no_db) {
+		sd_cli_error("--sha256 is stored in the database (drop --no-db)");
 		return -1;
 	}
 	/* A mistyped trust store would make every chain "untrusted". */
@@ -649,6 +763,8 @@ int cmd_analyze(int argc, char **argv)
 			sd_inputs_free(&c.in);
 			return SD_EXIT_USAGE;
 		}
+		if (sd_store_wants_sha256(c.store))
+			c.want_sha256 = 1; /* rows of schema 2 are found by SHA-256 only */
 	}
 	c.items = calloc(c.in.n, sizeof *c.items);
 	if (!c.items || pthread_mutex_init(&c.store_mu, NULL) != 0) {

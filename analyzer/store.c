@@ -135,25 +135,44 @@ static const char *const migrations[] = {
 	"  group_concat(DISTINCT s.name) AS fallback_names"
 	" FROM attempts a JOIN steps s ON s.attempt_id = a.id AND s.idx = a.winning_step"
 	" WHERE s.role IN ('F1', 'F2', 'F3') GROUP BY a.domain ORDER BY failed DESC, attempts DESC;",
+
+	/* 3: captures are identified by XXH3-128 (SHA-256 costs more than the
+	 * analysis: docs/performance.md); sha256 stays, filled on request. The
+	 * three indexes dropped repeat the left column of a UNIQUE constraint's
+	 * own index, and each cost a b-tree insert per row. */
+	"ALTER TABLE captures ADD COLUMN xxh128 TEXT;"
+	"CREATE UNIQUE INDEX captures_xxh128 ON captures(xxh128);"
+	"DROP INDEX attempts_capture;"
+	"DROP INDEX steps_attempt;"
+	"DROP INDEX connections_attempt;",
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
+_Static_assert(NMIGRATIONS == SD_STORE_SCHEMA_VERSION, "store.h names the schema version");
 
 enum {
-	Q_DEL_CAPTURE, Q_DEL_OTHER, Q_SET_SHA, Q_INS_CAPTURE, Q_END_CAPTURE, Q_KNOWN,
+	Q_DEL_CAPTURE, Q_DEL_OTHER, Q_SET_FP, Q_INS_CAPTURE, Q_END_CAPTURE, Q_KNOWN, Q_LEGACY,
+	Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO,
 	Q_INS_ATTEMPT, Q_INS_STEP, Q_INS_ANSWER, Q_INS_CONN,
 	Q_FIND_CERT, Q_INS_CERT, Q_INS_CERTNAME, Q_INS_CONNCERT, Q_INS_FINDING,
 	Q__COUNT
 };
 
 static const char *const sql[Q__COUNT] = {
-	[Q_DEL_CAPTURE] = "DELETE FROM captures WHERE sha256 = ?1",
-	[Q_DEL_OTHER] = "DELETE FROM captures WHERE sha256 = ?1 AND id != ?2",
-	[Q_SET_SHA] = "UPDATE captures SET sha256 = ?1 WHERE id = ?2",
-	[Q_INS_CAPTURE] = "INSERT INTO captures (path, size, sha256, analysed_at, tool_version, status, live)"
-			  " VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6)",
+	/* Same bytes: same XXH3-128, or (rows of schema 2, before xxh128) the
+	 * same SHA-256. A NULL ?2 matches nothing. */
+	[Q_DEL_CAPTURE] = "DELETE FROM captures WHERE xxh128 = ?1 OR sha256 = ?2",
+	[Q_DEL_OTHER] = "DELETE FROM captures WHERE (xxh128 = ?1 OR sha256 = ?2) AND id != ?3",
+	[Q_SET_FP] = "UPDATE captures SET xxh128 = ?1, sha256 = ?2, size = ?4 WHERE id = ?3",
+	[Q_INS_CAPTURE] = "INSERT INTO captures (path, size, xxh128, sha256, analysed_at, tool_version, status, live)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running', ?7)",
 	[Q_END_CAPTURE] = "UPDATE captures SET format = ?2, link_types = ?3, frames = ?4, first_time = ?5,"
 			  " last_time = ?6, status = ?7, error = ?8 WHERE id = ?1",
-	[Q_KNOWN] = "SELECT 1 FROM captures WHERE sha256 = ?1 AND status = 'ok'",
+	[Q_KNOWN] = "SELECT 1 FROM captures WHERE (xxh128 = ?1 OR sha256 = ?2) AND status = 'ok'",
+	[Q_LEGACY] = "SELECT EXISTS (SELECT 1 FROM captures WHERE xxh128 IS NULL AND sha256 IS NOT NULL)",
+	/* prepared once: sqlite3_exec would parse them again for every attempt */
+	[Q_SAVEPOINT] = "SAVEPOINT att",
+	[Q_RELEASE] = "RELEASE att",
+	[Q_ROLLBACK_TO] = "ROLLBACK TO att",
 	[Q_INS_ATTEMPT] = "INSERT INTO attempts (capture_id, seq, client, domain, profile, profile_auto,"
 			  " profile_why, verdict, end_reason, start_time, end_time, start_ns, end_ns, frame_first,"
 			  " frame_last, winning_step, winning_conn, expected_name, symptom, event_ids,"
@@ -316,44 +335,6 @@ void sd_store_close(struct sd_store *st)
 
 /* ------------------------------------------------------------ helpers */
 
-int sd_store_file_sha256(const char *path, char hex[65], uint64_t *size, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		EVP_MD_CTX_free(ctx);
-		fclose(f);
-		seterr(err, errlen, "%s: SHA-256 unavailable", path);
-		return -1;
-	}
-	static __thread unsigned char buf[1 << 16];
-	uint64_t total = 0;
-	size_t n;
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-		EVP_DigestUpdate(ctx, buf, n);
-		total += n;
-	}
-	int bad = ferror(f);
-	fclose(f);
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
-	if (bad) {
-		seterr(err, errlen, "%s: read error", path);
-		return -1;
-	}
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	if (size)
-		*size = total;
-	return 0;
-}
-
 /* ISO-8601 UTC with microseconds: sortable text that sqlite's date
  * functions understand. */
 static const char *iso_ns(int64_t ns, char *buf, size_t len)
@@ -432,14 +413,23 @@ static void frames_list(const uint64_t *f, size_t n, char *buf, size_t len)
 
 /* ------------------------------------------------------------ writing */
 
-int sd_store_known(struct sd_store *st, const char *sha256_hex)
+int sd_store_known(struct sd_store *st, const struct sd_fp *fp)
 {
 	sqlite3_stmt *s = st->q[Q_KNOWN];
-	sqlite3_bind_text(s, 1, sha256_hex, -1, SQLITE_TRANSIENT);
+	bind_text(s, 1, fp->xxh128);
+	bind_opt(s, 2, fp->sha256);
 	int known = sqlite3_step(s) == SQLITE_ROW;
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return known;
+}
+
+int sd_store_wants_sha256(struct sd_store *st)
+{
+	sqlite3_stmt *s = st->q[Q_LEGACY];
+	int legacy = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	return legacy;
 }
 
 int64_t sd_store_begin(struct sd_store *st, const struct sd_store_capture *c, char *err, size_t errlen)
@@ -450,21 +440,25 @@ int64_t sd_store_begin(struct sd_store *st, const struct sd_store_capture *c, ch
 		return -1;
 	st->in_txn = 1;
 	st->live = c->live;
-	if (c->sha256_hex) {
+	const char *xxh = c->fp && c->fp->xxh128[0] ? c->fp->xxh128 : NULL;
+	const char *sha = c->fp && c->fp->sha256[0] ? c->fp->sha256 : NULL;
+	if (xxh) {
 		/* Same bytes analysed again: replace, never duplicate (cascades). */
 		sqlite3_stmt *d = st->q[Q_DEL_CAPTURE];
-		sqlite3_bind_text(d, 1, c->sha256_hex, -1, SQLITE_TRANSIENT);
+		bind_text(d, 1, xxh);
+		bind_text(d, 2, sha);
 		if (run(st, d, err, errlen))
 			goto fail;
 	}
 	char when[40];
 	sqlite3_stmt *s = st->q[Q_INS_CAPTURE];
 	bind_text(s, 1, c->path);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)c->size);
-	bind_text(s, 3, c->sha256_hex);
-	bind_text(s, 4, iso_s(c->analysed_at ? c->analysed_at : (int64_t)time(NULL), when, sizeof when));
-	bind_text(s, 5, c->tool_version ? c->tool_version : "?");
-	sqlite3_bind_int(s, 6, c->live ? 1 : 0);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)(c->fp ? c->fp->size : c->size));
+	bind_text(s, 3, xxh);
+	bind_text(s, 4, sha);
+	bind_text(s, 5, iso_s(c->analysed_at ? c->analysed_at : (int64_t)time(NULL), when, sizeof when));
+	bind_text(s, 6, c->tool_version ? c->tool_version : "?");
+	sqlite3_bind_int(s, 7, c->live ? 1 : 0);
 	if (run(st, s, err, errlen))
 		goto fail;
 	int64_t id = sqlite3_last_insert_rowid(st->db);
@@ -480,13 +474,16 @@ fail:
 	return -1;
 }
 
-int sd_store_set_sha256(struct sd_store *st, int64_t capture_id, const char *sha256_hex, char *err,
-			size_t errlen)
+int sd_store_set_fingerprint(struct sd_store *st, int64_t capture_id, const struct sd_fp *fp, char *err,
+			     size_t errlen)
 {
-	for (int q = Q_DEL_OTHER; q <= Q_SET_SHA; q++) {
+	for (int q = Q_DEL_OTHER; q <= Q_SET_FP; q++) {
 		sqlite3_stmt *s = st->q[q];
-		sqlite3_bind_text(s, 1, sha256_hex, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(s, 2, capture_id);
+		bind_text(s, 1, fp->xxh128);
+		bind_opt(s, 2, fp->sha256);
+		sqlite3_bind_int64(s, 3, capture_id);
+		if (q == Q_SET_FP)
+			sqlite3_bind_int64(s, 4, (sqlite3_int64)fp->size);
 		if (run(st, s, err, errlen))
 			return -1;
 	}
@@ -791,13 +788,14 @@ int sd_store_attempt(struct sd_store *st, int64_t capture_id, const struct sd_at
 		return -1;
 	}
 	/* A savepoint per attempt: one bad attempt cannot half-store. */
-	if (exec(st, "SAVEPOINT att", err, errlen))
+	if (run(st, st->q[Q_SAVEPOINT], err, errlen))
 		return -1;
 	if (store_attempt_rows(st, capture_id, a, err, errlen)) {
-		exec(st, "ROLLBACK TO att; RELEASE att", NULL, 0);
+		run(st, st->q[Q_ROLLBACK_TO], NULL, 0);
+		run(st, st->q[Q_RELEASE], NULL, 0);
 		return -1;
 	}
-	return exec(st, "RELEASE att", err, errlen);
+	return run(st, st->q[Q_RELEASE], err, errlen);
 }
 
 int sd_store_end(struct sd_store *st, int64_t capture_id, const struct sd_run_info *run_info, char *err,

@@ -1,7 +1,8 @@
 /*
  * store.h - the SQLite results store (schema and its versions in
  * docs/schema.md). One transaction per capture, so a capture is stored whole
- * or not at all; re-analysing a file with the same SHA-256 replaces its rows.
+ * or not at all; re-analysing a file with the same bytes (same XXH3-128,
+ * fingerprint.h) replaces its rows.
  * Only prepared statements: no SQL text is ever built from packet data.
  * The store sees attempts (attempt.h) and run summaries (pipeline.h), never
  * decoders.
@@ -13,9 +14,10 @@
 #include <stdint.h>
 
 #include "attempt.h"
+#include "fingerprint.h"
 #include "pipeline.h"
 
-#define SD_STORE_SCHEMA_VERSION 1 /* PRAGMA user_version written by this build */
+#define SD_STORE_SCHEMA_VERSION 3 /* PRAGMA user_version written by this build */
 
 struct sd_store;
 
@@ -25,30 +27,33 @@ struct sd_store;
 struct sd_store *sd_store_open(const char *path, char *err, size_t errlen);
 void sd_store_close(struct sd_store *st);
 
-/* SHA-256 of a file as 64 lower-case hex digits; 0 on success. */
-int sd_store_file_sha256(const char *path, char hex[65], uint64_t *size, char *err, size_t errlen);
+/* 1 when a capture with this fingerprint (XXH3-128, or the SHA-256 when
+ * one is given) is already stored with status ok. */
+int sd_store_known(struct sd_store *st, const struct sd_fp *fp);
 
-/* 1 when a capture with this SHA-256 is already stored with status ok. */
-int sd_store_known(struct sd_store *st, const char *sha256_hex);
+/* 1 when the database holds captures stored before schema 3, known only by
+ * their SHA-256: a run must then compute SHA-256 too, or re-analysing such
+ * a capture would not replace its rows. */
+int sd_store_wants_sha256(struct sd_store *st);
 
 struct sd_store_capture {
 	const char *path;
-	uint64_t size;
-	const char *sha256_hex;
+	uint64_t size;            /* used when fp is NULL */
+	const struct sd_fp *fp;   /* NULL: not known yet (sd_store_set_fingerprint), or live */
 	const char *tool_version;
 	int64_t analysed_at;      /* Unix seconds */
 	int live;                 /* live run: commit each attempt as it is stored */
 };
 
 /* Begins one capture: opens its transaction (offline) and replaces any rows
- * of an earlier analysis of the same SHA-256. Returns the captures row id
+ * of an earlier analysis of the same bytes (when c->fp is given). Returns the captures row id
  * (> 0), or -1 with err. */
 int64_t sd_store_begin(struct sd_store *st, const struct sd_store_capture *c, char *err, size_t errlen);
-/* Gives the open capture its SHA-256 once it is known (a capture streamed
- * while it is hashed): rows of an earlier analysis of the same bytes are
+/* Gives the open capture its fingerprint once it is known (a capture hashed
+ * while it is analysed): rows of an earlier analysis of the same bytes are
  * replaced, as sd_store_begin does. 0 on success. */
-int sd_store_set_sha256(struct sd_store *st, int64_t capture_id, const char *sha256_hex, char *err,
-			size_t errlen);
+int sd_store_set_fingerprint(struct sd_store *st, int64_t capture_id, const struct sd_fp *fp, char *err,
+			     size_t errlen);
 /* Stores one completed attempt (steps, answers, connections, certificates,
  * findings) under the capture. 0 on success. */
 int sd_store_attempt(struct sd_store *st, int64_t capture_id, const struct sd_attempt *a, char *err,

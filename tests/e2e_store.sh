@@ -41,6 +41,23 @@ c2=$(counts "$db")
 "$SIPDISC" analyze --db "$db" --skip-known "$caps" >"$tmp/skip.out" 2>&1
 [ "$(counts "$db")" = "$c1" ] && ok "--skip-known leaves the rows alone" || bad "--skip-known changed rows"
 
+# the fingerprints are those of independent tools: xxh128sum (Debian's
+# xxhash) for the key, sha256sum for --sha256 (stored for chain of custody)
+one=$(ls "$caps"/*.pcap | head -1)
+db="$tmp/fp.db"
+"$SIPDISC" analyze --db "$db" "$one" >/dev/null 2>&1
+"$SIPDISC" analyze --db "$db" --sha256 "$one" >/dev/null 2>&1
+row=$(q "$db" "SELECT xxh128 || ' ' || sha256 || ' ' || size FROM captures")
+want_sha=$(sha256sum "$one" | cut -d' ' -f1)
+[ "$(q "$db" "SELECT count(*) FROM captures")" -eq 1 ] && [ "${row#* }" = "$want_sha $(stat -c %s "$one")" ] &&
+	ok "--sha256 stores sha256sum's digest and the size, replacing the first row" || bad "fingerprint row: $row"
+if command -v xxh128sum >/dev/null 2>&1; then
+	want_x=$(xxh128sum "$one" | cut -d' ' -f1)
+	[ "${row%% *}" = "$want_x" ] && ok "xxh128 = xxh128sum ($want_x)" || bad "xxh128 ${row%% *} != xxh128sum $want_x"
+else
+	echo "note: xxh128sum not installed (Debian package xxhash); xxh128 not cross-checked"
+fi
+
 # report prints stored attempts exactly as analyze printed them
 db="$tmp/report.db"
 "$SIPDISC" analyze --db "$db" --no-color "$caps/lab-all.pcapng" "$caps/T01-srv-pool-ok.pcap" 2>/dev/null |
@@ -139,7 +156,7 @@ start=$(date +%s.%N)
 "$SIPDISC" analyze -j 2 --db "$db" --no-color "$tmp/many" >"$tmp/many.out" 2>"$tmp/many.err"
 end=$(date +%s.%N)
 rows=$(q "$db" "SELECT count(*) FROM captures")
-dist=$(q "$db" "SELECT count(DISTINCT sha256) FROM captures")
+dist=$(q "$db" "SELECT count(DISTINCT xxh128) FROM captures")
 [ "$rows" -eq "$nmany" ] && [ "$dist" -eq "$nmany" ] && ok "re-run: $rows captures, no duplicates" ||
 	bad "re-run: $rows rows, $dist distinct, $nmany files"
 # summary line: "attempts  N signed in, N failed, N inconclusive"

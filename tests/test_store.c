@@ -3,12 +3,14 @@
  * and every query printed in docs/schema.md run as written. */
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509v3.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "store.h"
 #include "testutil.h"
@@ -223,11 +225,11 @@ static struct sd_run_info run_ok(void)
 	return r;
 }
 
-/* Stores one "capture" (by its hash) with n attempts; 0 on success. */
-static int store_capture(struct sd_store *st, const char *sha, int n)
+/* Stores one "capture" (by its fingerprint) with n attempts; 0 on success. */
+static int store_capture(struct sd_store *st, const struct sd_fp *fp, int n)
 {
 	char err[256];
-	struct sd_store_capture c = { "lab.pcapng", 1234, sha, "test", 1700000000, 0 };
+	struct sd_store_capture c = { "lab.pcapng", 1234, fp, "test", 1700000000, 0 };
 	int64_t id = sd_store_begin(st, &c, err, sizeof err);
 	if (id <= 0)
 		return -1;
@@ -242,8 +244,10 @@ static int store_capture(struct sd_store *st, const char *sha, int n)
 	return sd_store_end(st, id, &r, err, sizeof err);
 }
 
-static const char SHA_A[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-static const char SHA_B[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+static const struct sd_fp FP_A_ = { 1234, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "" };
+static const struct sd_fp FP_B_ = { 1234, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "" };
+#define FP_A (&FP_A_)
+#define FP_B (&FP_B_)
 
 static void test_create_and_counts(void)
 {
@@ -251,8 +255,8 @@ static void test_create_and_counts(void)
 	char err[256] = "";
 	struct sd_store *st = sd_store_open(dbpath, err, sizeof err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-	CU_ASSERT_EQUAL(scalar(dbpath, "PRAGMA user_version"), 2);
-	CU_ASSERT_EQUAL(store_capture(st, SHA_A, 2), 0);
+	CU_ASSERT_EQUAL(scalar(dbpath, "PRAGMA user_version"), SD_STORE_SCHEMA_VERSION);
+	CU_ASSERT_EQUAL(store_capture(st, FP_A, 2), 0);
 	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM captures"), 1);
 	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM attempts"), 2);
 	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM steps"), 4);
@@ -266,15 +270,15 @@ static void test_create_and_counts(void)
 	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM captures WHERE status = 'ok' AND frames = 30"), 1);
 	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM findings WHERE code = 'CERT-SAN' AND frames = '16,18'"
 					" AND event_id = 4"), 2);
-	CU_ASSERT_EQUAL(sd_store_known(st, SHA_A), 1);
-	CU_ASSERT_EQUAL(sd_store_known(st, SHA_B), 0);
+	CU_ASSERT_EQUAL(sd_store_known(st, FP_A), 1);
+	CU_ASSERT_EQUAL(sd_store_known(st, FP_B), 0);
 	/* the same bytes again: replaced, not duplicated */
-	CU_ASSERT_EQUAL(store_capture(st, SHA_A, 2), 0);
+	CU_ASSERT_EQUAL(store_capture(st, FP_A, 2), 0);
 	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM captures"), 1);
 	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM attempts"), 2);
 	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM steps"), 4);
 	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM findings"), 4);
-	CU_ASSERT_EQUAL(store_capture(st, SHA_B, 1), 0);
+	CU_ASSERT_EQUAL(store_capture(st, FP_B, 1), 0);
 	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM attempts"), 3);
 	CU_ASSERT_EQUAL(scalar(dbpath, "PRAGMA foreign_key_check"), -1); /* no rows = no violation */
 	sd_store_close(st);
@@ -287,8 +291,8 @@ static void test_abort_keeps_nothing(void)
 	char err[256];
 	struct sd_store *st = sd_store_open(dbpath, err, sizeof err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-	CU_ASSERT_EQUAL(store_capture(st, SHA_A, 1), 0);
-	struct sd_store_capture c = { "other.pcap", 1, SHA_B, "test", 0, 0 };
+	CU_ASSERT_EQUAL(store_capture(st, FP_A, 1), 0);
+	struct sd_store_capture c = { "other.pcap", 1, FP_B, "test", 0, 0 };
 	int64_t id = sd_store_begin(st, &c, err, sizeof err);
 	CU_ASSERT(id > 0);
 	struct sd_attempt *a = lab_attempt(1, "10.77.0.9");
@@ -333,13 +337,18 @@ static void test_migrate_v1(void)
 	char err[256];
 	struct sd_store *st = sd_store_open(dbpath, err, sizeof err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-	CU_ASSERT_EQUAL(store_capture(st, SHA_A, 2), 0);
+	CU_ASSERT_EQUAL(store_capture(st, FP_A, 2), 0);
 	sd_store_close(st);
 	sqlite3 *db;
 	sqlite3_open(dbpath, &db);
 	char *msg = NULL;
+	/* back to version 1: undo migration 3, then 2 */
 	int rc = sqlite3_exec(db,
-			      "BEGIN; DROP VIEW failed_signins_by_domain; DROP VIEW certificate_problems;"
+			      "BEGIN; DROP INDEX captures_xxh128; ALTER TABLE captures DROP COLUMN xxh128;"
+			      " CREATE INDEX attempts_capture ON attempts(capture_id);"
+			      " CREATE INDEX steps_attempt ON steps(attempt_id);"
+			      " CREATE INDEX connections_attempt ON connections(attempt_id);"
+			      " DROP VIEW failed_signins_by_domain; DROP VIEW certificate_problems;"
 			      " DROP VIEW fallback_discovery; DROP INDEX attempts_capture; DROP INDEX attempts_domain;"
 			      " DROP INDEX attempts_client; DROP INDEX steps_attempt; DROP INDEX answers_step;"
 			      " DROP INDEX connections_attempt; DROP INDEX conncerts_cert; DROP INDEX findings_attempt;"
@@ -352,7 +361,7 @@ static void test_migrate_v1(void)
 	st = sd_store_open(dbpath, err, sizeof err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
 	sd_store_close(st);
-	CU_ASSERT_EQUAL(scalar(dbpath, "PRAGMA user_version"), 2);
+	CU_ASSERT_EQUAL(scalar(dbpath, "PRAGMA user_version"), SD_STORE_SCHEMA_VERSION);
 	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM attempts"), 2);
 	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT failed FROM failed_signins_by_domain"), 2);
 }
@@ -396,7 +405,7 @@ static void test_read_back(void)
 	char err[256];
 	struct sd_store *st = sd_store_open(dbpath, err, sizeof err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-	CU_ASSERT_EQUAL(store_capture(st, SHA_A, 3), 0);
+	CU_ASSERT_EQUAL(store_capture(st, FP_A, 3), 0);
 	struct seen s;
 	memset(&s, 0, sizeof s);
 	CU_ASSERT_EQUAL(sd_store_each(st, NULL, collect, &s, err, sizeof err), 3);
@@ -459,7 +468,7 @@ static void test_unreadable_capture_recorded(void)
 	char err[256];
 	struct sd_store *st = sd_store_open(dbpath, err, sizeof err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-	struct sd_store_capture c = { "junk.pcap", 5, SHA_B, "test", 0, 0 };
+	struct sd_store_capture c = { "junk.pcap", 5, FP_B, "test", 0, 0 };
 	int64_t id = sd_store_begin(st, &c, err, sizeof err);
 	struct sd_run_info r;
 	memset(&r, 0, sizeof r);
@@ -478,7 +487,7 @@ static void test_schema_doc_queries(void)
 	char err[256];
 	struct sd_store *st = sd_store_open(dbpath, err, sizeof err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-	CU_ASSERT_EQUAL(store_capture(st, SHA_A, 2), 0);
+	CU_ASSERT_EQUAL(store_capture(st, FP_A, 2), 0);
 	sd_store_close(st);
 	size_t len;
 	uint8_t *raw = sd_slurp(sd_srcpath("docs/schema.md"), &len);
@@ -522,49 +531,136 @@ static void test_schema_doc_queries(void)
 	free(doc);
 }
 
-static void test_sha256_of_file(void)
+/* Fingerprints: the streaming reader, read whole, read in part, or read
+ * with a seek back (as the capture reader does), always hashes each byte
+ * of the file exactly once, and agrees with one-shot XXH3-128 / SHA-256. */
+static void test_fingerprint_of_file(void)
 {
-	fresh_path("sha");
+	fresh_path("fp");
+	unsigned char data[300000];
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (unsigned char)(i * 7 + i / 251);
 	FILE *f = fopen(dbpath, "wb");
-	fputs("abc", f);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fwrite(data, 1, sizeof data, f);
 	fclose(f);
-	char hex[65], err[128];
-	uint64_t size = 0;
-	CU_ASSERT_EQUAL(sd_store_file_sha256(dbpath, hex, &size, err, sizeof err), 0);
-	CU_ASSERT_STRING_EQUAL(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-	CU_ASSERT_EQUAL(size, 3);
-	CU_ASSERT_EQUAL(sd_store_file_sha256("/nonexistent/x", hex, &size, err, sizeof err), -1);
+	XXH128_canonical_t cx;
+	XXH128_canonicalFromHash(&cx, XXH3_128bits(data, sizeof data));
+	char want_x[33], want_s[65];
+	unsigned char md[32];
+	SHA256(data, sizeof data, md);
+	for (int i = 0; i < 16; i++)
+		snprintf(want_x + 2 * i, 3, "%02x", cx.digest[i]);
+	for (int i = 0; i < 32; i++)
+		snprintf(want_s + 2 * i, 3, "%02x", md[i]);
+
+	struct sd_fp fp;
+	char err[256];
+	CU_ASSERT_EQUAL(sd_fp_file(dbpath, 1, &fp, err, sizeof err), 0);
+	CU_ASSERT_STRING_EQUAL(fp.xxh128, want_x);
+	CU_ASSERT_STRING_EQUAL(fp.sha256, want_s);
+	CU_ASSERT_EQUAL(fp.size, sizeof data);
+	CU_ASSERT_EQUAL(sd_fp_file(dbpath, 0, &fp, err, sizeof err), 0);
+	CU_ASSERT_STRING_EQUAL(fp.xxh128, want_x);
+	CU_ASSERT_STRING_EQUAL(fp.sha256, "");
+
+	/* peek, rewind, read part, skip ahead, close: still the whole file */
+	struct sd_fp_reader *r;
+	FILE *s = sd_fp_open(dbpath, 1, &r, err, sizeof err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	unsigned char buf[4096];
+	CU_ASSERT_EQUAL(fread(buf, 1, 4, s), 4);
+	CU_ASSERT_EQUAL(ftell(s), 4);
+	CU_ASSERT_EQUAL(fseek(s, 0, SEEK_SET), 0);
+	CU_ASSERT_EQUAL(fread(buf, 1, sizeof buf, s), sizeof buf);
+	CU_ASSERT_EQUAL(memcmp(buf, data, sizeof buf), 0);
+	CU_ASSERT_EQUAL(fseek(s, 200000, SEEK_SET), 0);
+	CU_ASSERT_EQUAL(fread(buf, 1, 10, s), 10);
+	CU_ASSERT_EQUAL(memcmp(buf, data + 200000, 10), 0);
+	CU_ASSERT_EQUAL(sd_fp_result(r, &fp), -1); /* not closed yet */
+	fclose(s);
+	CU_ASSERT_EQUAL(sd_fp_result(r, &fp), 0);
+	CU_ASSERT_STRING_EQUAL(fp.xxh128, want_x);
+	CU_ASSERT_STRING_EQUAL(fp.sha256, want_s);
+	CU_ASSERT_EQUAL(fp.size, sizeof data);
+	sd_fp_free(r);
+
+	CU_ASSERT_EQUAL(sd_fp_file("/nonexistent/x", 0, &fp, err, sizeof err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/x"));
 	unlink(dbpath);
 }
 
-/* A capture streamed while it is hashed gets its SHA-256 last; an earlier
- * analysis of the same bytes is replaced then, inside the same transaction. */
-static void test_sha_set_late_replaces(void)
+/* A capture streamed while it is hashed gets its fingerprint last; an
+ * earlier analysis of the same bytes is replaced then, inside the same
+ * transaction. */
+static void test_fp_set_late_replaces(void)
 {
 	fresh_path("late");
 	char err[256];
 	struct sd_store *st = sd_store_open(dbpath, err, sizeof err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-	CU_ASSERT_EQUAL(store_capture(st, SHA_A, 2), 0);
+	CU_ASSERT_EQUAL(store_capture(st, FP_A, 2), 0);
 	struct sd_store_capture c = { "again.pcapng", 1234, NULL, "test", 0, 0 };
 	int64_t id = sd_store_begin(st, &c, err, sizeof err);
 	CU_ASSERT_FATAL(id > 0);
 	struct sd_attempt *a = lab_attempt(1, "10.77.0.7");
 	CU_ASSERT_EQUAL(sd_store_attempt(st, id, a, err, sizeof err), 0);
 	sd_attempt_free(a);
-	CU_ASSERT_EQUAL(sd_store_set_sha256(st, id, SHA_A, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(sd_store_set_fingerprint(st, id, FP_A, err, sizeof err), 0);
 	struct sd_run_info r = run_ok();
 	CU_ASSERT_EQUAL(sd_store_end(st, id, &r, err, sizeof err), 0);
 	sd_store_close(st);
 	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM captures"), 1);
-	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM captures WHERE path = 'again.pcapng' AND sha256 IS NOT NULL"), 1);
+	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM captures WHERE path = 'again.pcapng' AND xxh128 = "
+				       "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' AND sha256 IS NULL AND size = 1234"), 1);
 	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM attempts"), 1);
 	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM attempts WHERE client = '10.77.0.7'"), 1);
 }
 
+/* A version-2 database knows its captures by SHA-256 only: after the
+ * migration the store asks for SHA-256, and a capture stored with both
+ * hashes replaces the old row; once none is left, SHA-256 is not needed. */
+static void test_migrate_v2_sha256_rows(void)
+{
+	fresh_path("v2");
+	char err[256];
+	struct sd_store *st = sd_store_open(dbpath, err, sizeof err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+	CU_ASSERT_EQUAL(sd_store_wants_sha256(st), 0);
+	CU_ASSERT_EQUAL(store_capture(st, FP_B, 1), 0);
+	sd_store_close(st);
+	const char *sha = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+	sqlite3 *db;
+	sqlite3_open(dbpath, &db);
+	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "BEGIN; UPDATE captures SET sha256 = '%s'; DROP INDEX captures_xxh128;"
+		 " ALTER TABLE captures DROP COLUMN xxh128;"
+		 " CREATE INDEX attempts_capture ON attempts(capture_id);"
+		 " CREATE INDEX steps_attempt ON steps(attempt_id);"
+		 " CREATE INDEX connections_attempt ON connections(attempt_id);"
+		 " PRAGMA user_version = 2; COMMIT;",
+		 sha);
+	CU_ASSERT_EQUAL(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	st = sd_store_open(dbpath, err, sizeof err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+	CU_ASSERT_EQUAL(scalar(dbpath, "PRAGMA user_version"), 3);
+	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM sqlite_master WHERE name = 'steps_attempt'"), 0);
+	CU_ASSERT_EQUAL(sd_store_wants_sha256(st), 1);
+	struct sd_fp both = { 1234, "dddddddddddddddddddddddddddddddd", "" };
+	snprintf(both.sha256, sizeof both.sha256, "%s", sha);
+	CU_ASSERT_EQUAL(sd_store_known(st, &both), 1);
+	CU_ASSERT_EQUAL(store_capture(st, &both, 2), 0);
+	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM captures"), 1);
+	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM attempts"), 2);
+	CU_ASSERT_EQUAL(sd_store_wants_sha256(st), 0);
+	sd_store_close(st);
+}
+
 static const struct sd_test tests[] = {
-	SD_TEST(test_sha_set_late_replaces),
+	SD_TEST(test_fp_set_late_replaces),
+	SD_TEST(test_migrate_v2_sha256_rows),
 	SD_TEST(test_create_and_counts),
 	SD_TEST(test_abort_keeps_nothing),
 	SD_TEST(test_newer_refused_and_foreign_refused),
@@ -573,7 +669,7 @@ static const struct sd_test tests[] = {
 	SD_TEST(test_live_commits_each_attempt),
 	SD_TEST(test_unreadable_capture_recorded),
 	SD_TEST(test_schema_doc_queries),
-	SD_TEST(test_sha256_of_file),
+	SD_TEST(test_fingerprint_of_file),
 	{ 0 },
 };
 
