@@ -125,7 +125,7 @@ struct connx {
 struct att {
 	struct sd_attempt *a;
 	struct stepx *sx;           /* parallel to a->steps */
-	size_t cap_steps;
+	size_t cap_steps, cap_conns;
 	size_t nq_total, na_total;
 	struct connx cx[MAX_CONNS]; /* parallel to a->conns */
 	struct att *hnext;          /* client bucket */
@@ -164,9 +164,11 @@ struct sd_attempts {
 	uint64_t ign[IGNORED_SLOTS];
 	struct {
 		struct sd_addr c;
+		unsigned hb;        /* addr_hash(c), meaningful when d[0] */
 		char d[SD_ATT_NAME];
 	} ring[DOMAIN_RING];
 	size_t ring_next;
+	uint16_t ring_cnt[CLIENT_BUCKETS]; /* ring slots in use per client bucket */
 	struct att *lhead, *ltail, *shead, *stail;
 	size_t nopen;
 	uint64_t next_id, completed;
@@ -183,16 +185,30 @@ static void norm_name(char *dst, size_t cap, const char *src)
 	size_t n = 0;
 	if (!src)
 		src = "";
-	for (; src[n] && n + 1 < cap; n++)
-		dst[n] = (char)tolower((unsigned char)src[n]);
+	/* tolower() of the "C" locale (sipdisc never calls setlocale), inline */
+	for (; src[n] && n + 1 < cap; n++) {
+		unsigned char ch = (unsigned char)src[n];
+		dst[n] = (char)(ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch);
+	}
 	dst[n] = 0;
 	if (n && dst[n - 1] == '.')
 		dst[n - 1] = 0;
 }
 
+/* snprintf(dst, cap, "%s", src) without the printf machinery (cap > 0) */
 static void copy_str(char *dst, size_t cap, const char *src)
 {
-	snprintf(dst, cap, "%s", src ? src : "");
+	size_t n = src ? strnlen(src, cap - 1) : 0;
+	memcpy(dst, src ? src : "", n);
+	dst[n] = 0;
+}
+
+/* snprintf(dst, cap, "%s%s", a, b) likewise */
+static void join_str(char *dst, size_t cap, const char *a, const char *b)
+{
+	size_t n = strnlen(a, cap - 1);
+	memcpy(dst, a, n);
+	copy_str(dst + n, cap - n, b);
 }
 
 static unsigned addr_hash(const struct sd_addr *a)
@@ -228,27 +244,31 @@ static int qtype_fits(enum sd_role r, uint16_t t)
 	return t == SD_DNS_T_A || t == SD_DNS_T_AAAA;
 }
 
-/* qname is a discovery name of domain dom, itself (0) or with a search
- * suffix appended (1); -1 when it is not. */
-static int match_disc(const char *qname, const char *dom, uint16_t qtype, enum sd_role *role)
+/* The discovery prefix qname starts with (no two prefixes can both
+ * match: they differ before either ends), or -1. */
+static int disc_prefix(const char *qname)
 {
-	char full[SD_ATT_NAME * 2];
-	for (size_t i = 0; i < NDISC; i++) {
-		if (!qtype_fits(disc[i].role, qtype))
-			continue;
-		int n = snprintf(full, sizeof full, "%s%s", disc[i].pfx, dom);
-		if (n <= 0 || (size_t)n >= sizeof full)
-			continue;
-		if (strcmp(qname, full) == 0) {
-			*role = disc[i].role;
-			return 0;
-		}
-		if (strncmp(qname, full, (size_t)n) == 0 && qname[n] == '.') {
-			*role = disc[i].role;
-			return 1;
-		}
-	}
+	if (qname[0] != 'l' && qname[0] != '_' && qname[0] != 's')
+		return -1;
+	for (size_t i = 0; i < NDISC; i++)
+		if (strncmp(qname, disc[i].pfx, strlen(disc[i].pfx)) == 0)
+			return (int)i;
 	return -1;
+}
+
+/* qname (starting with discovery prefix pi, -1 = none) is a discovery name
+ * of domain dom, itself (0) or with a search suffix appended (1); -1 when
+ * it is not. */
+static int match_disc(const char *qname, int pi, const char *dom, uint16_t qtype, enum sd_role *role)
+{
+	if (pi < 0 || !qtype_fits(disc[pi].role, qtype))
+		return -1;
+	const char *rest = qname + strlen(disc[pi].pfx);
+	size_t n = strlen(dom);
+	if (strncmp(rest, dom, n) != 0 || (rest[n] && rest[n] != '.'))
+		return -1;
+	*role = disc[pi].role;
+	return rest[n] == '.';
 }
 
 /* A discovery name seen for the first time: D is the rest of the name. */
@@ -823,16 +843,15 @@ static int classify(struct sd_attempts *s, const struct sd_addr *client, const c
 		}
 	}
 	/* 3. Another discovery name of an open attempt's domain. */
-	for (struct att *t = s->cb[h]; t; t = t->hnext) {
+	int pi = disc_prefix(qname);
+	for (struct att *t = pi >= 0 ? s->cb[h] : NULL; t; t = t->hnext) {
 		if (!same_client(t, client))
 			continue;
-		int sfx = match_disc(qname, t->a->domain, qtype, &r->role);
+		int sfx = match_disc(qname, pi, t->a->domain, qtype, &r->role);
 		if (sfx >= 0) {
 			r->att = t;
 			/* The step is named without any search suffix. */
-			for (size_t i = 0; i < NDISC; i++)
-				if (disc[i].role == r->role)
-					snprintf(r->name, sizeof r->name, "%s%s", disc[i].pfx, t->a->domain);
+			join_str(r->name, sizeof r->name, disc[pi].pfx, t->a->domain);
 			return 0;
 		}
 	}
@@ -855,21 +874,21 @@ static int classify(struct sd_attempts *s, const struct sd_addr *client, const c
 			}
 		}
 	}
-	/* 5. A late suffix retry of a domain whose attempt just closed. */
-	for (size_t i = 0; i < DOMAIN_RING; i++) {
-		if (!s->ring[i].d[0] || !sd_addr_eq(&s->ring[i].c, client))
+	/* 5. A late suffix retry of a domain whose attempt just closed. The
+	 * lowest ring slot that matches wins; slots of other client buckets
+	 * are skipped by their bucket number. */
+	for (size_t i = 0; pi >= 0 && s->ring_cnt[h] && i < DOMAIN_RING; i++) {
+		if (s->ring[i].hb != h || !s->ring[i].d[0] || !sd_addr_eq(&s->ring[i].c, client))
 			continue;
-		int sfx = match_disc(qname, s->ring[i].d, qtype, &r->role);
+		int sfx = match_disc(qname, pi, s->ring[i].d, qtype, &r->role);
 		if (sfx >= 0) {
 			copy_str(r->dom, sizeof r->dom, s->ring[i].d);
-			for (size_t k = 0; k < NDISC; k++)
-				if (disc[k].role == r->role)
-					snprintf(r->name, sizeof r->name, "%s%s", disc[k].pfx, r->dom);
+			join_str(r->name, sizeof r->name, disc[pi].pfx, r->dom);
 			return 0;
 		}
 	}
 	/* 6. A discovery name never seen: it names D. */
-	if (parse_disc(qname, qtype, &r->role, r->dom) == 0) {
+	if (pi >= 0 && parse_disc(qname, qtype, &r->role, r->dom) == 0) {
 		copy_str(r->name, sizeof r->name, qname);
 		return 0;
 	}
@@ -996,8 +1015,13 @@ static void close_att(struct sd_attempts *s, struct att *t, enum sd_end_reason r
 	for (size_t i = 0; i < a->nconns; i++)
 		conn_forget(s, a->conns[i].conn_id);
 	s->nopen--;
+	if (s->ring[s->ring_next].d[0])
+		s->ring_cnt[s->ring[s->ring_next].hb]--;
 	s->ring[s->ring_next].c = a->client;
+	s->ring[s->ring_next].hb = addr_hash(&a->client);
 	copy_str(s->ring[s->ring_next].d, SD_ATT_NAME, a->domain);
+	if (s->ring[s->ring_next].d[0])
+		s->ring_cnt[s->ring[s->ring_next].hb]++;
 	s->ring_next = (s->ring_next + 1) % DOMAIN_RING;
 
 	a->end_reason = reason;
@@ -1229,7 +1253,8 @@ static struct connref *link_conn(struct sd_attempts *s, const struct sd_event *e
 		bt->dropped_conns++;
 		return NULL;
 	}
-	if (!a->conns && !(a->conns = calloc(MAX_CONNS, sizeof *a->conns)))
+	/* Most attempts make one or two connections: grow rather than reserve. */
+	if (grow(&a->conns, &bt->cap_conns, a->nconns, sizeof *a->conns, MAX_CONNS) != 0)
 		return NULL;
 	struct connref *r = malloc(sizeof *r);
 	if (!r)
@@ -1319,11 +1344,13 @@ static void copy_certs(struct att *t, struct sd_conn *c, const struct sd_event *
 		n = MAX_CERTS;
 	}
 	c->certs_total = ev->u.cert.total;
-	if (!n || !(c->certs = calloc(n, sizeof *c->certs)))
+	/* not calloc: each entry is ~6 KB, mostly SAN slots the decode fills */
+	if (!n || !(c->certs = malloc(n * sizeof *c->certs)))
 		return;
 	for (size_t i = 0; i < n; i++) {
 		const struct sd_cert *src = &ev->u.cert.certs[i];
 		struct sd_conn_cert *cc = &c->certs[c->ncerts];
+		cc->err[0] = 0;
 		if (!src->der || !src->der_len || !(cc->der = malloc(src->der_len)))
 			continue;
 		memcpy(cc->der, src->der, src->der_len);

@@ -5,9 +5,11 @@
  */
 #include "testutil.h"
 
+#include <arpa/inet.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1063,6 +1065,36 @@ static void test_strings(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "no-such-client"));
 }
 
+/* sd_addr_str formats IPv4 itself: it must print what inet_ntop prints,
+ * and "-" where inet_ntop reports the buffer too short. */
+static void test_addr_str_v4(void)
+{
+	static const uint8_t v[] = { 0, 1, 9, 10, 99, 100, 101, 199, 200, 255 };
+	char got[64], want[64];
+	size_t nv = sizeof v;
+	for (size_t i = 0; i < nv * nv * nv * nv; i += 7) {
+		struct sd_addr a = { .family = 4 };
+		a.a[0] = v[i % nv];
+		a.a[1] = v[i / nv % nv];
+		a.a[2] = v[i / (nv * nv) % nv];
+		a.a[3] = v[i / (nv * nv * nv) % nv];
+		for (size_t len = 1; len <= 17; len++) {
+			if (!inet_ntop(AF_INET, a.a, want, (socklen_t)len))
+				snprintf(want, len, "-");
+			memset(got, 'x', sizeof got);
+			sd_addr_str(&a, got, len);
+			CU_ASSERT_STRING_EQUAL(got, want);
+		}
+	}
+	struct sd_addr x = { .family = 4, .a = { 192, 0, 2, 1 } }, y = x;
+	CU_ASSERT(sd_addr_eq(&x, &y));
+	y.a[3] = 2;
+	CU_ASSERT(!sd_addr_eq(&x, &y));
+	y = x;
+	y.family = 6;
+	CU_ASSERT(!sd_addr_eq(&x, &y));
+}
+
 static const struct sd_test tests[] = {
 	SD_TEST(test_lab_story),
 	SD_TEST(test_two_clients_interleaved),
@@ -1082,6 +1114,7 @@ static const struct sd_test tests[] = {
 	SD_TEST(test_cut_answer_links_conn),
 	SD_TEST(test_bounded),
 	SD_TEST(test_strings),
+	SD_TEST(test_addr_str_v4),
 	{ 0 },
 };
 
