@@ -10,7 +10,6 @@
  */
 #include "report.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,29 +32,38 @@
 /* ------------------------------------------------------------ strings */
 
 /* A growing string: report lines can be long (a certificate may carry 256
- * SANs), and truncating them silently would hide evidence. */
+ * SANs), and truncating them silently would hide evidence. Formatting is
+ * done by the small appenders below rather than snprintf: a report is
+ * mostly literals, names and integers, and snprintf's setup per call cost
+ * more than the text itself. */
 struct sb {
 	char *p;
 	size_t len, cap;
 	int oom;
 };
 
-static void sb_add(struct sb *b, const char *s, size_t n)
+/* Makes room for n more bytes and the terminator; 0 when out of memory. */
+static int sb_grow(struct sb *b, size_t n)
 {
 	if (b->oom)
-		return;
-	if (!b->p || b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *np = realloc(b->p, cap);
-		if (!np) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = cap;
+		return 0;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < b->len + n + 1)
+		cap *= 2;
+	char *np = realloc(b->p, cap);
+	if (!np) {
+		b->oom = 1;
+		return 0;
 	}
+	b->p = np;
+	b->cap = cap;
+	return 1;
+}
+
+static void sb_add(struct sb *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap && !sb_grow(b, n))
+		return;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
@@ -63,30 +71,48 @@ static void sb_add(struct sb *b, const char *s, size_t n)
 
 static void sb_puts(struct sb *b, const char *s) { sb_add(b, s, strlen(s)); }
 
-static void sb_printf(struct sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sb *b, const char *fmt, ...)
+/* printf's %llu, %u, %zu */
+static void sb_u64(struct sb *b, uint64_t v)
 {
-	char tmp[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof tmp) {
-		sb_add(b, tmp, (size_t)n);
-		return;
+	char tmp[20];
+	size_t i = sizeof tmp;
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sb_add(b, tmp + i, sizeof tmp - i);
+}
+
+/* printf's %lld, %d */
+static void sb_i64(struct sb *b, int64_t v)
+{
+	if (v < 0) {
+		sb_add(b, "-", 1);
+		sb_u64(b, -(uint64_t)v);
+	} else {
+		sb_u64(b, (uint64_t)v);
 	}
-	char *big = malloc((size_t)n + 1);
-	if (!big) {
-		b->oom = 1;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	sb_add(b, big, (size_t)n);
-	free(big);
+}
+
+/* printf's %03u for v < 1000: the milliseconds of a time */
+static void sb_ms3(struct sb *b, unsigned v)
+{
+	char t[3] = { (char)('0' + v / 100), (char)('0' + v / 10 % 10), (char)('0' + v % 10) };
+	sb_add(b, t, 3);
+}
+
+/* printf's %0<width>x for width <= 8 (wider values keep all their digits) */
+static void sb_hex(struct sb *b, uint32_t v, int width)
+{
+	char tmp[8];
+	size_t i = sizeof tmp;
+	do {
+		tmp[--i] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	while (i > sizeof tmp - (size_t)width)
+		tmp[--i] = '0';
+	sb_add(b, tmp + i, sizeof tmp - i);
 }
 
 static void sb_reset(struct sb *b)
@@ -106,6 +132,9 @@ static size_t utf8_ok(const unsigned char *s, size_t n)
 	return u;
 }
 
+/* Bytes printed as they are: plain ASCII. */
+static int plain(unsigned char c) { return c >= 0x20 && c < 0x7f; }
+
 /* Copies text with every control byte and invalid UTF-8 byte written as
  * \xNN, so packet data cannot move the cursor, change colours or break the
  * column count. */
@@ -118,10 +147,10 @@ static void sanitize(struct sb *out, const char *text, size_t n)
 		if (c == '\t') {
 			sb_add(out, " ", 1);
 			i++;
-		} else if (c >= 0x20 && c < 0x7f) {
+		} else if (plain(c)) {
 			/* a run of plain ASCII in one copy: most text is */
 			size_t j = i + 1;
-			while (j < n && s[j] >= 0x20 && s[j] < 0x7f)
+			while (j < n && plain(s[j]))
 				j++;
 			sb_add(out, (const char *)s + i, j - i);
 			i = j;
@@ -131,7 +160,8 @@ static void sanitize(struct sb *out, const char *text, size_t n)
 				sb_add(out, (const char *)s + i, u);
 				i += u;
 			} else {
-				sb_printf(out, "\\x%02x", c);
+				sb_add(out, "\\x", 2);
+				sb_hex(out, c, 2);
 				i++;
 			}
 		}
@@ -152,22 +182,98 @@ struct rw {
 	FILE *f;
 	int color;
 	struct sb clean; /* scratch for sanitize */
+	size_t outlen;
+	char out[8192]; /* the report reaches f in a few large writes */
 };
+
+static void rw_flush(struct rw *w)
+{
+	if (w->outlen)
+		fwrite(w->out, 1, w->outlen, w->f);
+	w->outlen = 0;
+}
+
+static void rw_put(struct rw *w, const char *s, size_t n)
+{
+	if (n > sizeof w->out - w->outlen) {
+		rw_flush(w);
+		if (n > sizeof w->out) {
+			fwrite(s, 1, n, w->f);
+			return;
+		}
+	}
+	memcpy(w->out + w->outlen, s, n);
+	w->outlen += n;
+}
+
+static void rw_spaces(struct rw *w, int n)
+{
+	static const char sp[] = "                                ";
+	while (n > 0) {
+		int k = n < (int)sizeof sp - 1 ? n : (int)sizeof sp - 1;
+		rw_put(w, sp, (size_t)k);
+		n -= k;
+	}
+}
+
+/* Where the physical line starting at i ends when s[i..n) is plain ASCII
+ * longer than avail: the general loop in emit_c with one byte per column,
+ * searching back from the last column for the break. */
+static size_t wrap_ascii(const char *s, size_t n, size_t i, int avail)
+{
+	size_t lead = i;
+	while (lead < n && s[lead] == ' ')
+		lead++;
+	size_t j = i + (size_t)avail; /* < n */
+	if (s[j] == ' ' && (j + 1 >= n || s[j + 1] == ' '))
+		return j;
+	/* last space after the indentation (brk), last one followed by a space (brk2) */
+	size_t brk = 0, brk2 = 0;
+	size_t far = i + (size_t)(avail - FIELD_SLACK); /* a brk2 before this is not used */
+	for (size_t p = j - 1; p > lead; p--) {
+		if (s[p] != ' ')
+			continue;
+		if (!brk)
+			brk = p;
+		if (s[p + 1] == ' ') {
+			brk2 = p;
+			break;
+		}
+		if (p < far)
+			break;
+	}
+	if (brk2 > i && brk2 >= far)
+		return brk2;
+	if (s[j] == ' ')
+		return j;
+	if (brk > i)
+		return brk;
+	return j;
+}
 
 /* Writes one logical line: sanitized, wrapped at WIDTH columns at spaces
  * (hard-broken only when a word is longer than a line), continuation lines
  * indented by cont. With colour, bytes [off, off+hl) of the first physical
  * line are drawn in esc. */
-static void emit_c(struct rw *w, int cont, const char *esc, size_t off, size_t hl, const char *text)
+static void emit_c(struct rw *w, int cont, const char *esc, size_t off, size_t hl, const char *text, size_t len)
 {
-	sb_reset(&w->clean);
-	sanitize(&w->clean, text, strlen(text));
-	if (w->clean.oom || !w->clean.p) {
-		fputs("(out of memory)\n", w->f);
-		return;
+	const char *s = text;
+	size_t n = len;
+	size_t ok = 0;
+	while (ok < len && plain((unsigned char)text[ok]))
+		ok++;
+	int ascii = ok == len;
+	if (!ascii) { /* only lines with something to escape are copied */
+		sb_reset(&w->clean);
+		sb_add(&w->clean, text, ok);
+		sanitize(&w->clean, text + ok, len - ok);
+		if (w->clean.oom || !w->clean.p) {
+			rw_put(w, "(out of memory)\n", 16);
+			return;
+		}
+		s = w->clean.p;
+		n = w->clean.len;
 	}
-	const char *s = w->clean.p;
-	size_t n = w->clean.len;
 	size_t i = 0;
 	int first = 1;
 	for (;;) {
@@ -178,52 +284,58 @@ static void emit_c(struct rw *w, int cont, const char *esc, size_t off, size_t h
 				break;
 		}
 		int avail = first ? WIDTH : WIDTH - cont;
-		/* The line's own indentation is not a place to break. */
-		size_t lead = i;
-		while (lead < n && s[lead] == ' ')
-			lead++;
-		size_t j = i, brk = 0, brk2 = 0;
-		int col = 0, brk2col = 0;
-		while (j < n && col < avail) {
-			if (s[j] == ' ' && j > lead) {
-				brk = j;
-				/* two spaces separate fields ("rtt 0.4 ms"): keep a field whole */
-				if (j + 1 < n && s[j + 1] == ' ') {
-					brk2 = j;
-					brk2col = col;
-				}
-			}
-			j += charlen(s + j, n - j);
-			col++;
-		}
 		size_t end;
-		if (j >= n)
-			end = n;
-		else if (s[j] == ' ' && (j + 1 >= n || s[j + 1] == ' '))
-			end = j;
-		else if (brk2 > i && brk2col >= avail - FIELD_SLACK)
-			end = brk2;
-		else if (s[j] == ' ')
-			end = j;
-		else if (brk > i)
-			end = brk;
-		else
-			end = j;
+		if (n - i <= (size_t)avail) {
+			end = n; /* fits: a character is at least a byte */
+		} else if (ascii) {
+			end = wrap_ascii(s, n, i, avail);
+		} else {
+			/* The line's own indentation is not a place to break. */
+			size_t lead = i;
+			while (lead < n && s[lead] == ' ')
+				lead++;
+			size_t j = i, brk = 0, brk2 = 0;
+			int col = 0, brk2col = 0;
+			while (j < n && col < avail) {
+				if (s[j] == ' ' && j > lead) {
+					brk = j;
+					/* two spaces separate fields ("rtt 0.4 ms"): keep a field whole */
+					if (j + 1 < n && s[j + 1] == ' ') {
+						brk2 = j;
+						brk2col = col;
+					}
+				}
+				j += charlen(s + j, n - j);
+				col++;
+			}
+			if (j >= n)
+				end = n;
+			else if (s[j] == ' ' && (j + 1 >= n || s[j + 1] == ' '))
+				end = j;
+			else if (brk2 > i && brk2col >= avail - FIELD_SLACK)
+				end = brk2;
+			else if (s[j] == ' ')
+				end = j;
+			else if (brk > i)
+				end = brk;
+			else
+				end = j;
+		}
 		size_t e = end;
 		while (e > i && s[e - 1] == ' ')
 			e--;
 		if (!first)
-			fprintf(w->f, "%*s", cont, "");
+			rw_spaces(w, cont);
 		if (first && w->color && esc && hl && off + hl <= e - i) {
-			fwrite(s + i, 1, off, w->f);
-			fputs(esc, w->f);
-			fwrite(s + i + off, 1, hl, w->f);
-			fputs(C_OFF, w->f);
-			fwrite(s + i + off + hl, 1, e - i - off - hl, w->f);
+			rw_put(w, s + i, off);
+			rw_put(w, esc, strlen(esc));
+			rw_put(w, s + i + off, hl);
+			rw_put(w, C_OFF, sizeof C_OFF - 1);
+			rw_put(w, s + i + off + hl, e - i - off - hl);
 		} else {
-			fwrite(s + i, 1, e - i, w->f);
+			rw_put(w, s + i, e - i);
 		}
-		fputc('\n', w->f);
+		rw_put(w, "\n", 1);
 		i = end;
 		first = 0;
 		if (i >= n)
@@ -231,7 +343,15 @@ static void emit_c(struct rw *w, int cont, const char *esc, size_t off, size_t h
 	}
 }
 
-static void emit(struct rw *w, int cont, const char *text) { emit_c(w, cont, NULL, 0, 0, text); }
+/* A built line, highlighted / plain. */
+static void emit_bc(struct rw *w, int cont, const char *esc, size_t off, size_t hl, const struct sb *b)
+{
+	emit_c(w, cont, esc, off, hl, b->p ? b->p : "", b->len);
+}
+
+static void emit_b(struct rw *w, int cont, const struct sb *b) { emit_bc(w, cont, NULL, 0, 0, b); }
+
+static void emit(struct rw *w, int cont, const char *text) { emit_c(w, cont, NULL, 0, 0, text, strlen(text)); }
 
 /* ----------------------------------------------------------- formatting */
 
@@ -248,8 +368,12 @@ static void sb_rel(struct sb *b, int64_t ts, int64_t base)
 		sign = "-";
 		d = -d;
 	}
-	int64_t ms = d / 1000000;
-	sb_printf(b, "%s%lld.%03llds", sign, (long long)(ms / 1000), (long long)(ms % 1000));
+	uint64_t ms = (uint64_t)d / 1000000;
+	sb_puts(b, sign);
+	sb_u64(b, ms / 1000);
+	sb_add(b, ".", 1);
+	sb_ms3(b, (unsigned)(ms % 1000));
+	sb_add(b, "s", 1);
 }
 
 /* Round-trip time in tenths of a millisecond, integer arithmetic so the
@@ -257,13 +381,17 @@ static void sb_rel(struct sb *b, int64_t ts, int64_t base)
 static void sb_rtt(struct sb *b, int64_t ns)
 {
 	int64_t tenths = (ns + 50000) / 100000;
-	sb_printf(b, "rtt %lld.%lld ms", (long long)(tenths / 10), (long long)(tenths % 10));
+	sb_puts(b, "rtt ");
+	sb_i64(b, tenths / 10);
+	sb_add(b, ".", 1);
+	sb_i64(b, tenths % 10);
+	sb_puts(b, " ms");
 }
 
 static void sb_frame(struct sb *b, uint64_t f)
 {
 	if (f)
-		sb_printf(b, "%llu", (unsigned long long)f);
+		sb_u64(b, f);
 	else
 		sb_puts(b, "-");
 }
@@ -272,10 +400,15 @@ static void sb_endpoint(struct sb *b, const struct sd_addr *a, uint16_t port)
 {
 	char buf[SD_ADDRSTRLEN];
 	sd_addr_str(a, buf, sizeof buf);
-	if (a->family == 6)
-		sb_printf(b, "[%s]:%u", buf, port);
-	else
-		sb_printf(b, "%s:%u", buf, port);
+	if (a->family == 6) {
+		sb_add(b, "[", 1);
+		sb_puts(b, buf);
+		sb_add(b, "]:", 2);
+	} else {
+		sb_puts(b, buf);
+		sb_add(b, ":", 1);
+	}
+	sb_u64(b, port);
 }
 
 static const char *qtype_name(uint16_t t, char *buf, size_t len) { return sd_dns_type_str(t, buf, len); }
@@ -340,22 +473,47 @@ static const char *event_text(const struct sd_attempt *a, size_t k)
 	return last;
 }
 
+/* " (+N more)" after a list the decoder cut short */
+static void sb_more(struct sb *b, size_t dropped)
+{
+	if (dropped) {
+		sb_puts(b, " (+");
+		sb_u64(b, dropped);
+		sb_puts(b, " more)");
+	}
+}
+
 static void sb_frames(struct sb *b, const uint64_t *fr, size_t n, size_t dropped)
 {
-	for (size_t i = 0; i < n; i++)
-		sb_printf(b, "%s%llu", i ? "," : "", (unsigned long long)fr[i]);
-	if (dropped)
-		sb_printf(b, " (+%zu more)", dropped);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			sb_add(b, ",", 1);
+		sb_u64(b, fr[i]);
+	}
+	sb_more(b, dropped);
 }
 
 /* ----------------------------------------------------------- text parts */
+
+/* "priority weight port target" of an SRV answer */
+static void sb_srv(struct sb *b, const struct sd_answer *an, const char *target)
+{
+	sb_u64(b, an->priority);
+	sb_add(b, " ", 1);
+	sb_u64(b, an->weight);
+	sb_add(b, " ", 1);
+	sb_u64(b, an->port);
+	sb_add(b, " ", 1);
+	sb_puts(b, target);
+}
 
 /* "  CNAME c -> a1, a2" / "  -> a1" / "  SRV p w port t, SRV ..." */
 static void text_answers_brief(struct sb *b, const struct sd_step *s)
 {
 	int any = 0, addrs = 0;
 	if (s->via_cname && s->canonical[0]) {
-		sb_printf(b, "  CNAME %s", s->canonical);
+		sb_puts(b, "  CNAME ");
+		sb_puts(b, s->canonical);
 		any = 1;
 	}
 	for (size_t i = 0; i < s->nanswers; i++) {
@@ -364,9 +522,10 @@ static void text_answers_brief(struct sb *b, const struct sd_step *s)
 			continue;
 		if (an->type == SD_DNS_T_SRV) {
 			sb_puts(b, any ? ", " : "  ");
-			if (an->target[0])
-				sb_printf(b, "SRV %u %u %u %s", an->priority, an->weight, an->port, an->target);
-			else
+			if (an->target[0]) {
+				sb_puts(b, "SRV ");
+				sb_srv(b, an, an->target);
+			} else
 				sb_puts(b, "SRV . (no service)");
 			any = 1;
 		} else if (an->type == SD_DNS_T_A || an->type == SD_DNS_T_AAAA) {
@@ -380,7 +539,9 @@ static void text_answers_brief(struct sb *b, const struct sd_step *s)
 		sb_puts(b, "  (records cut by the capture)");
 	} else if (s->rcode == SD_DNS_RCODE_NOERROR && !s->resolved && !any && !addrs) {
 		char tb[16];
-		sb_printf(b, "  (no %s data)", qtype_name(s->qtype, tb, sizeof tb));
+		sb_puts(b, "  (no ");
+		sb_puts(b, qtype_name(s->qtype, tb, sizeof tb));
+		sb_puts(b, " data)");
 	}
 }
 
@@ -389,14 +550,26 @@ static void text_step(struct rw *w, struct sb *b, const struct sd_attempt *a, si
 	const struct sd_step *s = &a->steps[idx];
 	char tb[16];
 	sb_reset(b);
-	sb_printf(b, "  #%u ", step_no(a, (int)idx));
+	sb_puts(b, "  #");
+	sb_u64(b, step_no(a, (int)idx));
+	sb_add(b, " ", 1);
 	sb_rel(b, s->ts_ns, a->ts_start_ns);
-	sb_printf(b, " %s", sd_role_str(s->role));
-	if (s->parent >= 0)
-		sb_printf(b, "(#%u)", step_no(a, s->parent));
-	sb_printf(b, " %s %s", qtype_name(s->qtype, tb, sizeof tb), s->name);
-	if (s->queried[0] && strcmp(s->queried, s->name))
-		sb_printf(b, " (as %s)", s->queried);
+	sb_add(b, " ", 1);
+	sb_puts(b, sd_role_str(s->role));
+	if (s->parent >= 0) {
+		sb_puts(b, "(#");
+		sb_u64(b, step_no(a, s->parent));
+		sb_add(b, ")", 1);
+	}
+	sb_add(b, " ", 1);
+	sb_puts(b, qtype_name(s->qtype, tb, sizeof tb));
+	sb_add(b, " ", 1);
+	sb_puts(b, s->name);
+	if (s->queried[0] && strcmp(s->queried, s->name)) {
+		sb_puts(b, " (as ");
+		sb_puts(b, s->queried);
+		sb_add(b, ")", 1);
+	}
 	sb_puts(b, "  frames ");
 	sb_frame(b, s->frame);
 	sb_puts(b, "/");
@@ -405,7 +578,8 @@ static void text_step(struct rw *w, struct sb *b, const struct sd_attempt *a, si
 	case SD_STEP_PENDING: sb_puts(b, "  no response yet"); break;
 	case SD_STEP_UNANSWERED: sb_puts(b, "  no response"); break;
 	case SD_STEP_ANSWERED:
-		sb_printf(b, "  %s", s->rcode >= 0 ? sd_dns_rcode_str((uint16_t)s->rcode) : "?");
+		sb_puts(b, "  ");
+		sb_puts(b, s->rcode >= 0 ? sd_dns_rcode_str((uint16_t)s->rcode) : "?");
 		text_answers_brief(b, s);
 		break;
 	}
@@ -413,19 +587,22 @@ static void text_step(struct rw *w, struct sb *b, const struct sd_attempt *a, si
 		sb_puts(b, "  ");
 		sb_rtt(b, s->rtt_ns);
 	}
-	if (s->retries)
-		sb_printf(b, "  retries %u", s->retries);
+	if (s->retries) {
+		sb_puts(b, "  retries ");
+		sb_u64(b, s->retries);
+	}
 	if (s->tc)
 		sb_puts(b, "  TC");
 	if (s->transport == 6)
 		sb_puts(b, "  over TCP");
-	emit(w, 6, b->p);
+	emit_b(w, 6, b);
 	if (!verbose)
 		return;
 	if (s->expected[0]) {
 		sb_reset(b);
-		sb_printf(b, "      certificate must name %s", s->expected);
-		emit(w, 8, b->p);
+		sb_puts(b, "      certificate must name ");
+		sb_puts(b, s->expected);
+		emit_b(w, 8, b);
 	}
 	for (size_t i = 0; i < s->nqueries; i++) {
 		const struct sd_query *q = &s->queries[i];
@@ -435,16 +612,28 @@ static void text_step(struct rw *w, struct sb *b, const struct sd_attempt *a, si
 		sb_frame(b, q->frame);
 		sb_puts(b, " ");
 		sb_rel(b, q->ts_ns, a->ts_start_ns);
-		sb_printf(b, " %s %s id 0x%04x %s to %s", qtype_name(q->qtype, tb, sizeof tb), q->qname, q->txid,
-			  transport_str(q->transport), sd_addr_str(&q->server, ab, sizeof ab));
+		sb_add(b, " ", 1);
+		sb_puts(b, qtype_name(q->qtype, tb, sizeof tb));
+		sb_add(b, " ", 1);
+		sb_puts(b, q->qname);
+		sb_puts(b, " id 0x");
+		sb_hex(b, q->txid, 4);
+		sb_add(b, " ", 1);
+		sb_puts(b, transport_str(q->transport));
+		sb_puts(b, " to ");
+		sb_puts(b, sd_addr_str(&q->server, ab, sizeof ab));
 		if (q->resp_frame) {
-			sb_printf(b, " -> frame %llu %s", (unsigned long long)q->resp_frame,
-				  q->rcode >= 0 ? sd_dns_rcode_str((uint16_t)q->rcode) : "?");
+			sb_puts(b, " -> frame ");
+			sb_u64(b, q->resp_frame);
+			sb_add(b, " ", 1);
+			sb_puts(b, q->rcode >= 0 ? sd_dns_rcode_str((uint16_t)q->rcode) : "?");
 			if (q->rtt_ns >= 0) {
 				sb_puts(b, " ");
 				sb_rtt(b, q->rtt_ns);
 			}
-			sb_printf(b, " %zu records", q->nanswers);
+			sb_add(b, " ", 1);
+			sb_u64(b, q->nanswers);
+			sb_puts(b, " records");
 		} else {
 			sb_puts(b, " -> no response");
 		}
@@ -454,25 +643,33 @@ static void text_step(struct rw *w, struct sb *b, const struct sd_attempt *a, si
 			sb_puts(b, " [suffix retry]");
 		if (q->tc)
 			sb_puts(b, " [TC]");
-		if (q->status != SD_OK)
-			sb_printf(b, " [%s]", sd_status_str(q->status));
-		emit(w, 10, b->p);
+		if (q->status != SD_OK) {
+			sb_puts(b, " [");
+			sb_puts(b, sd_status_str(q->status));
+			sb_add(b, "]", 1);
+		}
+		emit_b(w, 10, b);
 	}
 	for (size_t i = 0; i < s->nanswers; i++) {
 		const struct sd_answer *an = &s->answers[i];
 		char ab[SD_ADDRSTRLEN];
 		sb_reset(b);
-		sb_printf(b, "      answer frame %llu %s %s %s ttl %u ", (unsigned long long)an->frame,
-			  an->section == SD_DNS_AR ? "additional" : "answer", an->owner,
-			  qtype_name(an->type, tb, sizeof tb), an->ttl);
+		sb_puts(b, "      answer frame ");
+		sb_u64(b, an->frame);
+		sb_puts(b, an->section == SD_DNS_AR ? " additional " : " answer ");
+		sb_puts(b, an->owner);
+		sb_add(b, " ", 1);
+		sb_puts(b, qtype_name(an->type, tb, sizeof tb));
+		sb_puts(b, " ttl ");
+		sb_u64(b, an->ttl);
+		sb_add(b, " ", 1);
 		if (an->type == SD_DNS_T_SRV)
-			sb_printf(b, "%u %u %u %s", an->priority, an->weight, an->port,
-				  an->target[0] ? an->target : ".");
+			sb_srv(b, an, an->target[0] ? an->target : ".");
 		else if (an->type == SD_DNS_T_A || an->type == SD_DNS_T_AAAA)
 			sb_puts(b, sd_addr_str(&an->addr, ab, sizeof ab));
 		else
 			sb_puts(b, an->target);
-		emit(w, 10, b->p);
+		emit_b(w, 10, b);
 	}
 }
 
@@ -485,7 +682,9 @@ static void text_outcome(struct sb *b, const struct sd_conn *c)
 		sb_frame(b, c->end_frame);
 		break;
 	case SD_CONN_RESET:
-		sb_printf(b, "reset by %s before the handshake completed, frame ", who);
+		sb_puts(b, "reset by ");
+		sb_puts(b, who);
+		sb_puts(b, " before the handshake completed, frame ");
 		sb_frame(b, c->end_frame);
 		break;
 	case SD_CONN_TIMEOUT:
@@ -494,8 +693,9 @@ static void text_outcome(struct sb *b, const struct sd_conn *c)
 		sb_puts(b, ")");
 		break;
 	case SD_CONN_TLS_ALERT:
-		sb_printf(b, "alert %s from %s frame ", sd_tls_alert_str(c->alert_desc),
-			  c->alert_by_server ? "server" : "client");
+		sb_puts(b, "alert ");
+		sb_puts(b, sd_tls_alert_str(c->alert_desc));
+		sb_puts(b, c->alert_by_server ? " from server frame " : " from client frame ");
 		sb_frame(b, c->alert_frame);
 		break;
 	case SD_CONN_HANDSHAKE_DONE:
@@ -504,7 +704,9 @@ static void text_outcome(struct sb *b, const struct sd_conn *c)
 		break;
 	case SD_CONN_PLAIN_TCP: sb_puts(b, "plain TCP (no TLS)"); break;
 	case SD_CONN_CLOSED:
-		sb_printf(b, "closed by %s during the handshake, frame ", who);
+		sb_puts(b, "closed by ");
+		sb_puts(b, who);
+		sb_puts(b, " during the handshake, frame ");
 		sb_frame(b, c->end_frame);
 		break;
 	case SD_CONN_INCOMPLETE:
@@ -515,26 +717,37 @@ static void text_outcome(struct sb *b, const struct sd_conn *c)
 static void cert_brief(struct sb *b, const struct sd_conn_cert *cc)
 {
 	if (!cc->decoded) {
-		sb_printf(b, "undecodable (%s)", cc->err);
+		sb_puts(b, "undecodable (");
+		sb_puts(b, cc->err);
+		sb_add(b, ")", 1);
 		return;
 	}
 	const struct sd_cert *ct = &cc->cert;
-	if (ct->cn[0])
-		sb_printf(b, "CN=%s", ct->cn);
-	else
-		sb_printf(b, "subject %s", ct->subject[0] ? ct->subject : "(empty)");
+	if (ct->cn[0]) {
+		sb_puts(b, "CN=");
+		sb_puts(b, ct->cn);
+	} else {
+		sb_puts(b, "subject ");
+		sb_puts(b, ct->subject[0] ? ct->subject : "(empty)");
+	}
 	if (!ct->has_san) {
 		sb_puts(b, "  no SAN");
 		return;
 	}
 	sb_puts(b, "  SAN ");
 	size_t k = 0;
-	for (size_t i = 0; i < ct->nsan_dns; i++, k++)
-		sb_printf(b, "%s%s", k ? ", " : "", ct->san_dns[i]);
-	for (size_t i = 0; i < ct->nsan_ip; i++, k++)
-		sb_printf(b, "%sIP %s", k ? ", " : "", ct->san_ip[i]);
-	if (ct->nsan_dropped)
-		sb_printf(b, " (+%zu more)", ct->nsan_dropped);
+	for (size_t i = 0; i < ct->nsan_dns; i++, k++) {
+		if (k)
+			sb_add(b, ", ", 2);
+		sb_puts(b, ct->san_dns[i]);
+	}
+	for (size_t i = 0; i < ct->nsan_ip; i++, k++) {
+		if (k)
+			sb_add(b, ", ", 2);
+		sb_puts(b, "IP ");
+		sb_puts(b, ct->san_ip[i]);
+	}
+	sb_more(b, ct->nsan_dropped);
 	if (!k)
 		sb_puts(b, "(no DNS or IP names)");
 }
@@ -543,12 +756,21 @@ static void cert_full(struct rw *w, struct sb *b, const struct sd_conn *c, size_
 {
 	const struct sd_conn_cert *cc = &c->certs[i];
 	sb_reset(b);
-	sb_printf(b, "      cert %zu of %zu (frame ", i + 1, c->certs_total > c->ncerts ? c->certs_total : c->ncerts);
+	sb_puts(b, "      cert ");
+	sb_u64(b, i + 1);
+	sb_puts(b, " of ");
+	sb_u64(b, c->certs_total > c->ncerts ? c->certs_total : c->ncerts);
+	sb_puts(b, " (frame ");
 	sb_frame(b, c->cert_frame);
 	sb_puts(b, ")");
-	if (!cc->decoded)
-		sb_printf(b, ": undecodable (%s), %zu bytes", cc->err, cc->der_len);
-	emit(w, 8, b->p);
+	if (!cc->decoded) {
+		sb_puts(b, ": undecodable (");
+		sb_puts(b, cc->err);
+		sb_puts(b, "), ");
+		sb_u64(b, cc->der_len);
+		sb_puts(b, " bytes");
+	}
+	emit_b(w, 8, b);
 	if (!cc->decoded)
 		return;
 	const struct sd_cert *ct = &cc->cert;
@@ -557,67 +779,96 @@ static void cert_full(struct rw *w, struct sb *b, const struct sd_conn *c, size_
 	iso_utc(ct->not_after, na, sizeof na);
 	/* Labels are 7 wide so the 64-digit SHA-256 fits exactly in 80 columns. */
 	sb_reset(b);
-	sb_printf(b, "        subject %s", ct->subject);
-	emit(w, 16, b->p);
+	sb_puts(b, "        subject ");
+	sb_puts(b, ct->subject);
+	emit_b(w, 16, b);
 	sb_reset(b);
-	sb_printf(b, "        issuer  %s%s", ct->issuer, ct->self_issued ? "  (self-issued)" : "");
-	emit(w, 16, b->p);
+	sb_puts(b, "        issuer  ");
+	sb_puts(b, ct->issuer);
+	if (ct->self_issued)
+		sb_puts(b, "  (self-issued)");
+	emit_b(w, 16, b);
 	sb_reset(b);
-	sb_printf(b, "        serial  %s", ct->serial);
-	emit(w, 16, b->p);
+	sb_puts(b, "        serial  ");
+	sb_puts(b, ct->serial);
+	emit_b(w, 16, b);
 	sb_reset(b);
-	sb_printf(b, "        valid   %s .. %s", nb, na);
-	emit(w, 16, b->p);
+	sb_puts(b, "        valid   ");
+	sb_puts(b, nb);
+	sb_puts(b, " .. ");
+	sb_puts(b, na);
+	emit_b(w, 16, b);
 	sb_reset(b);
 	sb_puts(b, "        SAN dns ");
 	if (!ct->has_san)
 		sb_puts(b, "(no SAN extension)");
-	for (size_t k = 0; k < ct->nsan_dns; k++)
-		sb_printf(b, "%s%s", k ? ", " : "", ct->san_dns[k]);
+	for (size_t k = 0; k < ct->nsan_dns; k++) {
+		if (k)
+			sb_add(b, ", ", 2);
+		sb_puts(b, ct->san_dns[k]);
+	}
 	if (ct->has_san && !ct->nsan_dns)
 		sb_puts(b, "-");
-	if (ct->nsan_dropped)
-		sb_printf(b, " (+%zu more)", ct->nsan_dropped);
-	emit(w, 16, b->p);
+	sb_more(b, ct->nsan_dropped);
+	emit_b(w, 16, b);
 	if (ct->nsan_ip) {
 		sb_reset(b);
 		sb_puts(b, "        SAN ip  ");
-		for (size_t k = 0; k < ct->nsan_ip; k++)
-			sb_printf(b, "%s%s", k ? ", " : "", ct->san_ip[k]);
-		emit(w, 16, b->p);
+		for (size_t k = 0; k < ct->nsan_ip; k++) {
+			if (k)
+				sb_add(b, ", ", 2);
+			sb_puts(b, ct->san_ip[k]);
+		}
+		emit_b(w, 16, b);
 	}
 	sb_reset(b);
-	sb_printf(b, "        EKU     %s", ct->has_eku ? (ct->eku[0] ? ct->eku : "(empty)") : "(none: any use)");
-	emit(w, 16, b->p);
+	sb_puts(b, "        EKU     ");
+	sb_puts(b, ct->has_eku ? (ct->eku[0] ? ct->eku : "(empty)") : "(none: any use)");
+	emit_b(w, 16, b);
 	sb_reset(b);
-	sb_printf(b, "        key     %s %d  sig %s", ct->key_type, ct->key_bits, ct->sig_alg);
-	emit(w, 16, b->p);
+	sb_puts(b, "        key     ");
+	sb_puts(b, ct->key_type);
+	sb_add(b, " ", 1);
+	sb_i64(b, ct->key_bits);
+	sb_puts(b, "  sig ");
+	sb_puts(b, ct->sig_alg);
+	emit_b(w, 16, b);
 	sb_reset(b);
-	sb_printf(b, "        sha256  %s", ct->sha256_hex);
-	emit(w, 16, b->p);
+	sb_puts(b, "        sha256  ");
+	sb_puts(b, ct->sha256_hex);
+	emit_b(w, 16, b);
 }
 
 static void text_conn(struct rw *w, struct sb *b, const struct sd_attempt *a, size_t idx, int verbose)
 {
 	const struct sd_conn *c = &a->conns[idx];
 	sb_reset(b);
-	sb_printf(b, "  conn %zu ", idx + 1);
+	sb_puts(b, "  conn ");
+	sb_u64(b, idx + 1);
+	sb_add(b, " ", 1);
 	sb_endpoint(b, &c->client, c->cport);
 	sb_puts(b, " -> ");
 	sb_endpoint(b, &c->server, c->sport);
-	if (c->step >= 0)
-		sb_printf(b, "  via #%u", step_no(a, c->step));
+	if (c->step >= 0) {
+		sb_puts(b, "  via #");
+		sb_u64(b, step_no(a, c->step));
+	}
 	sb_puts(b, "  ");
 	sb_rel(b, c->ts_ns, a->ts_start_ns);
-	if (c->version)
-		sb_printf(b, "  %s", sd_tls_version_str(c->version));
-	else if (c->has_ch)
-		sb_printf(b, "  offered %s", sd_tls_version_str(c->version_offered));
-	if (c->has_ch)
-		sb_printf(b, "  SNI %s", c->sni[0] ? c->sni : "-");
+	if (c->version) {
+		sb_puts(b, "  ");
+		sb_puts(b, sd_tls_version_str(c->version));
+	} else if (c->has_ch) {
+		sb_puts(b, "  offered ");
+		sb_puts(b, sd_tls_version_str(c->version_offered));
+	}
+	if (c->has_ch) {
+		sb_puts(b, "  SNI ");
+		sb_puts(b, c->sni[0] ? c->sni : "-");
+	}
 	if (c->midstream)
 		sb_puts(b, "  (began before the capture)");
-	emit(w, 6, b->p);
+	emit_b(w, 6, b);
 	if (verbose) {
 		sb_reset(b);
 		sb_puts(b, "      frames syn ");
@@ -630,14 +881,17 @@ static void text_conn(struct rw *w, struct sb *b, const struct sd_attempt *a, si
 		sb_frame(b, c->sh_frame);
 		sb_puts(b, " end ");
 		sb_frame(b, c->end_frame);
-		if (c->has_sh)
-			sb_printf(b, "  cipher 0x%04x", c->cipher);
-		emit(w, 8, b->p);
+		if (c->has_sh) {
+			sb_puts(b, "  cipher 0x");
+			sb_hex(b, c->cipher, 4);
+		}
+		emit_b(w, 8, b);
 	}
 	if (c->expected[0] && c->outcome != SD_CONN_PLAIN_TCP) { /* plain SIP has no certificate */
 		sb_reset(b);
-		sb_printf(b, "      certificate must name %s", c->expected);
-		emit(w, 8, b->p);
+		sb_puts(b, "      certificate must name ");
+		sb_puts(b, c->expected);
+		emit_b(w, 8, b);
 	}
 	if (c->cert_not_visible) {
 		emit(w, 8, "      certificate not visible (TLS 1.3 encrypts it)");
@@ -652,21 +906,26 @@ static void text_conn(struct rw *w, struct sb *b, const struct sd_attempt *a, si
 			sb_puts(b, ": ");
 			cert_brief(b, &c->certs[0]);
 			size_t total = c->certs_total > c->ncerts ? c->certs_total : c->ncerts;
-			if (total > 1)
-				sb_printf(b, "  (chain of %zu)", total);
-			emit(w, 8, b->p);
+			if (total > 1) {
+				sb_puts(b, "  (chain of ");
+				sb_u64(b, total);
+				sb_add(b, ")", 1);
+			}
+			emit_b(w, 8, b);
 		}
 	}
 	if (c->gap_bytes) {
 		sb_reset(b);
-		sb_printf(b, "      capture gap: %u bytes missing at frame ", c->gap_bytes);
+		sb_puts(b, "      capture gap: ");
+		sb_u64(b, c->gap_bytes);
+		sb_puts(b, " bytes missing at frame ");
 		sb_frame(b, c->gap_frame);
-		emit(w, 8, b->p);
+		emit_b(w, 8, b);
 	}
 	sb_reset(b);
 	sb_puts(b, "      outcome: ");
 	text_outcome(b, c);
-	emit(w, 8, b->p);
+	emit_b(w, 8, b);
 }
 
 static const char *sev_label(enum sd_severity s)
@@ -706,22 +965,32 @@ static void text_findings(struct rw *w, struct sb *b, const struct sd_attempt *a
 	for (size_t k = 0; k < a->nfindings; k++) {
 		const struct sd_finding *f = &a->findings[ix[k]];
 		sb_reset(b);
-		sb_printf(b, "  %s %s", sev_label(f->severity), f->code);
+		sb_puts(b, "  ");
+		sb_puts(b, sev_label(f->severity));
+		sb_add(b, " ", 1);
+		sb_puts(b, f->code);
 		if (f->nframes) {
 			sb_puts(b, "  frames ");
 			sb_frames(b, f->frames, f->nframes, f->frames_dropped);
 		}
-		if (verbose && f->step >= 0)
-			sb_printf(b, "  step #%u", step_no(a, f->step));
-		if (verbose && f->conn >= 0)
-			sb_printf(b, "  conn %d", f->conn + 1);
-		if (f->message[0])
-			sb_printf(b, "  %s", f->message);
-		emit_c(w, 8, sev_color(f->severity), 2, 5, b->p);
+		if (verbose && f->step >= 0) {
+			sb_puts(b, "  step #");
+			sb_u64(b, step_no(a, f->step));
+		}
+		if (verbose && f->conn >= 0) {
+			sb_puts(b, "  conn ");
+			sb_i64(b, (int64_t)f->conn + 1);
+		}
+		if (f->message[0]) {
+			sb_puts(b, "  ");
+			sb_puts(b, f->message);
+		}
+		emit_bc(w, 8, sev_color(f->severity), 2, 5, b);
 		if (f->fix[0]) {
 			sb_reset(b);
-			sb_printf(b, "        fix: %s", f->fix);
-			emit(w, 13, b->p);
+			sb_puts(b, "        fix: ");
+			sb_puts(b, f->fix);
+			emit_b(w, 13, b);
 		}
 	}
 	free(ix);
@@ -729,51 +998,79 @@ static void text_findings(struct rw *w, struct sb *b, const struct sd_attempt *a
 
 void sd_report_text(FILE *out, const struct sd_attempt *a, const struct sd_report_opts *o)
 {
-	struct rw w = { out, o && o->color, { NULL, 0, 0, 0 } };
+	struct rw w;
+	w.f = out;
+	w.color = o && o->color;
+	w.clean = (struct sb){ NULL, 0, 0, 0 };
+	w.outlen = 0;
 	int verbose = o && o->verbose;
 	struct sb b = { NULL, 0, 0, 0 };
 	char ab[SD_ADDRSTRLEN];
 
-	sb_printf(&b, "attempt %llu  client %s  domain %s  profile %s", (unsigned long long)a->id,
-		  sd_addr_str(&a->client, ab, sizeof ab), a->domain[0] ? a->domain : "-",
-		  a->profile[0] ? a->profile : "-");
-	if (a->profile_why[0])
-		sb_printf(&b, " (%s%s)", a->profile_auto ? "auto: " : "", a->profile_why);
-	else if (a->profile_auto)
+	sb_puts(&b, "attempt ");
+	sb_u64(&b, a->id);
+	sb_puts(&b, "  client ");
+	sb_puts(&b, sd_addr_str(&a->client, ab, sizeof ab));
+	sb_puts(&b, "  domain ");
+	sb_puts(&b, a->domain[0] ? a->domain : "-");
+	sb_puts(&b, "  profile ");
+	sb_puts(&b, a->profile[0] ? a->profile : "-");
+	if (a->profile_why[0]) {
+		sb_puts(&b, a->profile_auto ? " (auto: " : " (");
+		sb_puts(&b, a->profile_why);
+		sb_add(&b, ")", 1);
+	} else if (a->profile_auto)
 		sb_puts(&b, " (auto)");
-	emit_c(&w, 4, C_BOLD, 0, 7, b.p);
+	emit_bc(&w, 4, C_BOLD, 0, 7, &b);
 
 	const char *vs = sd_verdict_str(a->verdict);
 	const char *vc = a->verdict == SD_VERDICT_SIGNED_IN ? C_GREEN :
 			 a->verdict == SD_VERDICT_FAILED  ? C_RED :
 							    C_YELLOW;
 	sb_reset(&b);
-	sb_printf(&b, "  verdict %s  ended %s  frames %llu-%llu", vs, sd_end_reason_str(a->end_reason),
-		  (unsigned long long)a->frame_first, (unsigned long long)a->frame_last);
+	sb_puts(&b, "  verdict ");
+	sb_puts(&b, vs);
+	sb_puts(&b, "  ended ");
+	sb_puts(&b, sd_end_reason_str(a->end_reason));
+	sb_puts(&b, "  frames ");
+	sb_u64(&b, a->frame_first);
+	sb_add(&b, "-", 1);
+	sb_u64(&b, a->frame_last);
 	if (a->ts_start_ns >= 0 && a->ts_end_ns >= a->ts_start_ns) {
-		int64_t ms = (a->ts_end_ns - a->ts_start_ns) / 1000000;
-		sb_printf(&b, "  lasted %lld.%03llds", (long long)(ms / 1000), (long long)(ms % 1000));
+		uint64_t ms = (uint64_t)(a->ts_end_ns - a->ts_start_ns) / 1000000;
+		sb_puts(&b, "  lasted ");
+		sb_u64(&b, ms / 1000);
+		sb_add(&b, ".", 1);
+		sb_ms3(&b, (unsigned)(ms % 1000));
+		sb_add(&b, "s", 1);
 	}
-	emit_c(&w, 4, vc, 10, strlen(vs), b.p);
+	emit_bc(&w, 4, vc, 10, strlen(vs), &b);
 
 	if (a->winning_step >= 0 || a->expected_name[0]) {
 		sb_reset(&b);
-		if (a->winning_step >= 0)
-			sb_printf(&b, "  server from #%u", step_no(a, a->winning_step));
-		if (a->winning_conn >= 0)
-			sb_printf(&b, "%sconn %d", b.len ? ", " : "  ", a->winning_conn + 1);
-		if (a->expected_name[0])
-			sb_printf(&b, "%scertificate must name %s", b.len ? ", " : "  ", a->expected_name);
-		emit(&w, 4, b.p);
+		if (a->winning_step >= 0) {
+			sb_puts(&b, "  server from #");
+			sb_u64(&b, step_no(a, a->winning_step));
+		}
+		if (a->winning_conn >= 0) {
+			sb_puts(&b, b.len ? ", conn " : "  conn ");
+			sb_i64(&b, (int64_t)a->winning_conn + 1);
+		}
+		if (a->expected_name[0]) {
+			sb_puts(&b, b.len ? ", certificate must name " : "  certificate must name ");
+			sb_puts(&b, a->expected_name);
+		}
+		emit_b(&w, 4, &b);
 	}
 	if (a->evidence_incomplete) {
 		sb_reset(&b);
-		sb_printf(&b, "  evidence incomplete: %s", a->incomplete_why[0] ? a->incomplete_why : "-");
+		sb_puts(&b, "  evidence incomplete: ");
+		sb_puts(&b, a->incomplete_why[0] ? a->incomplete_why : "-");
 		if (a->nincomplete_frames) {
 			sb_puts(&b, "  frames ");
 			sb_frames(&b, a->incomplete_frames, a->nincomplete_frames, 0);
 		}
-		emit_c(&w, 4, C_YELLOW, 2, 19, b.p);
+		emit_bc(&w, 4, C_YELLOW, 2, 19, &b);
 	}
 
 	if (a->nsteps) {
@@ -791,18 +1088,26 @@ void sd_report_text(FILE *out, const struct sd_attempt *a, const struct sd_repor
 	if (a->symptom[0]) {
 		emit(&w, 2, "what the user saw:");
 		sb_reset(&b);
-		sb_printf(&b, "  \"%s\"", a->symptom);
-		emit(&w, 3, b.p);
+		sb_puts(&b, "  \"");
+		sb_puts(&b, a->symptom);
+		sb_add(&b, "\"", 1);
+		emit_b(&w, 3, &b);
 	}
 	if (a->nevent_ids) {
 		emit(&w, 2, "client event log:");
 		for (size_t i = 0; i < a->nevent_ids; i++) {
 			const char *t = event_text(a, i);
 			sb_reset(&b);
-			sb_printf(&b, "  Event %d%s%s", a->event_ids[i], t[0] ? ": " : "", t);
-			emit(&w, 4, b.p);
+			sb_puts(&b, "  Event ");
+			sb_i64(&b, a->event_ids[i]);
+			if (t[0]) {
+				sb_add(&b, ": ", 2);
+				sb_puts(&b, t);
+			}
+			emit_b(&w, 4, &b);
 		}
 	}
+	rw_flush(&w);
 	free(b.p);
 	free(w.clean.p);
 }
