@@ -4,8 +4,44 @@
 
 void sd_json_init(struct sd_json *j, FILE *f)
 {
-	memset(j, 0, sizeof *j);
 	j->f = f;
+	j->depth = 0;
+	memset(j->need_comma, 0, sizeof j->need_comma);
+	j->len = 0;
+}
+
+static void flush(struct sd_json *j)
+{
+	if (j->len)
+		fwrite(j->buf, 1, j->len, j->f);
+	j->len = 0;
+}
+
+static void put(struct sd_json *j, const char *s, size_t n)
+{
+	if (n > sizeof j->buf - j->len) {
+		flush(j);
+		if (n > sizeof j->buf) {
+			fwrite(s, 1, n, j->f);
+			return;
+		}
+	}
+	memcpy(j->buf + j->len, s, n);
+	j->len += n;
+}
+
+static void put_c(struct sd_json *j, char c)
+{
+	if (j->len == sizeof j->buf)
+		flush(j);
+	j->buf[j->len++] = c;
+}
+
+/* The outermost value is complete: hand it to the FILE. */
+static void done(struct sd_json *j)
+{
+	if (j->depth == 0)
+		flush(j);
 }
 
 /* Length of a valid UTF-8 sequence starting at s (at most n bytes), 0 if invalid. */
@@ -40,57 +76,94 @@ size_t sd_utf8_len(const unsigned char *s, size_t n)
 	return need;
 }
 
-void sd_json_write_string(FILE *f, const char *str, size_t len)
+/* Bytes written as they are inside a JSON string: printable ASCII except
+ * '"' and '\\'. A table: this test runs once per byte of output. */
+static const unsigned char plain_tab[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x00 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x30 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x40 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* 0x50 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x60 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x70 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x80 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x90 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xa0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xb0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xc0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xd0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xe0 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xf0 */
+};
+
+static int plain(unsigned char c) { return plain_tab[c]; }
+
+static void put_string(struct sd_json *j, const char *str, size_t len)
 {
+	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)str;
-	putc('"', f);
+	put_c(j, '"');
 	size_t i = 0;
 	while (i < len) {
 		unsigned char c = s[i];
 		size_t u;
-		if (c == '"' || c == '\\') {
-			putc('\\', f);
-			putc(c, f);
-			i++;
-		} else if (c == '\n') {
-			fputs("\\n", f);
-			i++;
-		} else if (c == '\t') {
-			fputs("\\t", f);
-			i++;
-		} else if (c == '\r') {
-			fputs("\\r", f);
-			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			fprintf(f, "\\u%04x", c);
-			i++;
-		} else if ((u = sd_utf8_len(s + i, len - i)) > 0) {
-			fwrite(s + i, 1, u, f);
-			i += u;
-		} else {
-			fprintf(f, "\\u%04x", c); /* stray byte: keep its value visible */
-			i++;
+		if (plain(c)) {
+			/* runs of plain ASCII in one copy: most strings are all plain */
+			size_t k = i + 1;
+			while (k < len && plain(s[k]))
+				k++;
+			put(j, str + i, k - i);
+			i = k;
+			continue;
 		}
+		if (c == '"' || c == '\\') {
+			char e[2] = { '\\', (char)c };
+			put(j, e, 2);
+		} else if (c == '\n') {
+			put(j, "\\n", 2);
+		} else if (c == '\t') {
+			put(j, "\\t", 2);
+		} else if (c == '\r') {
+			put(j, "\\r", 2);
+		} else if (c >= 0x80 && (u = sd_utf8_len(s + i, len - i)) > 0) {
+			put(j, str + i, u);
+			i += u;
+			continue;
+		} else {
+			/* other controls, and stray bytes: keep the value visible */
+			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			put(j, e, 6);
+		}
+		i++;
 	}
-	putc('"', f);
+	put_c(j, '"');
+}
+
+void sd_json_write_string(FILE *f, const char *s, size_t len)
+{
+	struct sd_json j;
+	sd_json_init(&j, f);
+	put_string(&j, s, len);
+	flush(&j);
 }
 
 static void prefix(struct sd_json *j, const char *key)
 {
 	if (j->depth > 0 && j->need_comma[j->depth - 1])
-		putc(',', j->f);
+		put_c(j, ',');
 	if (j->depth > 0)
 		j->need_comma[j->depth - 1] = 1;
 	if (key) {
-		sd_json_write_string(j->f, key, strlen(key));
-		putc(':', j->f);
+		put_string(j, key, strlen(key));
+		put_c(j, ':');
 	}
 }
 
 static void open_(struct sd_json *j, const char *key, char c)
 {
 	prefix(j, key);
-	putc(c, j->f);
+	put_c(j, c);
 	if (j->depth < SD_JSON_DEPTH)
 		j->need_comma[j->depth] = 0;
 	j->depth++;
@@ -100,7 +173,8 @@ static void close_(struct sd_json *j, char c)
 {
 	if (j->depth > 0)
 		j->depth--;
-	putc(c, j->f);
+	put_c(j, c);
+	done(j);
 }
 
 void sd_json_obj(struct sd_json *j, const char *key) { open_(j, key, '{'); }
@@ -120,35 +194,68 @@ void sd_json_str(struct sd_json *j, const char *key, const char *val)
 void sd_json_strn(struct sd_json *j, const char *key, const char *val, size_t len)
 {
 	prefix(j, key);
-	sd_json_write_string(j->f, val, len);
+	put_string(j, val, len);
+	done(j);
+}
+
+/* printf's %llu */
+static void put_u64(struct sd_json *j, uint64_t v)
+{
+	char tmp[20];
+	size_t i = sizeof tmp;
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(j, tmp + i, sizeof tmp - i);
 }
 
 void sd_json_int(struct sd_json *j, const char *key, int64_t val)
 {
 	prefix(j, key);
-	fprintf(j->f, "%lld", (long long)val);
+	if (val < 0) {
+		put_c(j, '-');
+		put_u64(j, -(uint64_t)val);
+	} else {
+		put_u64(j, (uint64_t)val);
+	}
+	done(j);
 }
 
 void sd_json_uint(struct sd_json *j, const char *key, uint64_t val)
 {
 	prefix(j, key);
-	fprintf(j->f, "%llu", (unsigned long long)val);
+	put_u64(j, val);
+	done(j);
 }
 
 void sd_json_bool(struct sd_json *j, const char *key, int val)
 {
 	prefix(j, key);
-	fputs(val ? "true" : "false", j->f);
+	if (val)
+		put(j, "true", 4);
+	else
+		put(j, "false", 5);
+	done(j);
 }
 
 void sd_json_null(struct sd_json *j, const char *key)
 {
 	prefix(j, key);
-	fputs("null", j->f);
+	put(j, "null", 4);
+	done(j);
 }
 
 void sd_json_double(struct sd_json *j, const char *key, double val)
 {
+	char tmp[512];
 	prefix(j, key);
-	fprintf(j->f, "%.6f", val);
+	int n = snprintf(tmp, sizeof tmp, "%.6f", val);
+	if (n > 0 && (size_t)n < sizeof tmp) {
+		put(j, tmp, (size_t)n);
+	} else { /* a huge value: let stdio print it whole */
+		flush(j);
+		fprintf(j->f, "%.6f", val);
+	}
+	done(j);
 }
