@@ -193,6 +193,14 @@ static inline uint32_t cur_at_be32(const struct cur *c, size_t off)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+static inline uint32_t cur_at_le32(const struct cur *c, size_t off)
+{
+	if (!cur_has(c, off, 4))
+		return 0;
+	const uint8_t *p = c->base + c->pos + off;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 static inline void cur_at_copy(const struct cur *c, size_t off, void *dst, size_t n)
 {
 	if (cur_has(c, off, n))
