@@ -60,7 +60,7 @@ static int sb_grow(struct sb *b, size_t n)
 	return 1;
 }
 
-static void sb_add(struct sb *b, const char *s, size_t n)
+static inline void sb_add(struct sb *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap && !sb_grow(b, n))
 		return;
@@ -69,7 +69,7 @@ static void sb_add(struct sb *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-static void sb_puts(struct sb *b, const char *s) { sb_add(b, s, strlen(s)); }
+static inline void sb_puts(struct sb *b, const char *s) { sb_add(b, s, strlen(s)); }
 
 /* printf's %llu, %u, %zu */
 static void sb_u64(struct sb *b, uint64_t v)
@@ -134,6 +134,28 @@ static size_t utf8_ok(const unsigned char *s, size_t n)
 
 /* Bytes printed as they are: plain ASCII. */
 static int plain(unsigned char c) { return c >= 0x20 && c < 0x7f; }
+
+/* Length of the plain prefix of text, 8 bytes a step: this runs over every
+ * byte of the report. A word holds a byte that is not plain when one is
+ * 0x80 or above (high bit), below 0x20 (subtracting 0x20 borrows into the
+ * high bit) or 0x7f (xor 0x7f gives 0, which borrows too); the tests are
+ * exact when no byte has its high bit set. */
+static size_t plain_prefix(const char *text, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+	size_t i = 0;
+	while (len - i >= 8) {
+		uint64_t w;
+		memcpy(&w, text + i, 8);
+		uint64_t del = w ^ (ones * 0x7f);
+		if (((w | ((w - ones * 0x20) & ~w) | ((del - ones) & ~del)) & high) != 0)
+			break;
+		i += 8;
+	}
+	while (i < len && plain((unsigned char)text[i]))
+		i++;
+	return i;
+}
 
 /* Copies text with every control byte and invalid UTF-8 byte written as
  * \xNN, so packet data cannot move the cursor, change colours or break the
@@ -259,9 +281,7 @@ static void emit_c(struct rw *w, int cont, const char *esc, size_t off, size_t h
 {
 	const char *s = text;
 	size_t n = len;
-	size_t ok = 0;
-	while (ok < len && plain((unsigned char)text[ok]))
-		ok++;
+	size_t ok = plain_prefix(text, len);
 	int ascii = ok == len;
 	if (!ascii) { /* only lines with something to escape are copied */
 		sb_reset(&w->clean);
