@@ -182,13 +182,13 @@ static void close_att(struct sd_attempts *s, struct att *t, enum sd_end_reason r
 
 static void norm_name(char *dst, size_t cap, const char *src)
 {
-	size_t n = 0;
 	if (!src)
 		src = "";
+	size_t n = strnlen(src, cap - 1);
 	/* tolower() of the "C" locale (sipdisc never calls setlocale), inline */
-	for (; src[n] && n + 1 < cap; n++) {
-		unsigned char ch = (unsigned char)src[n];
-		dst[n] = (char)(ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)src[i];
+		dst[i] = (char)((unsigned)(ch - 'A') < 26u ? ch + ('a' - 'A') : ch);
 	}
 	dst[n] = 0;
 	if (n && dst[n - 1] == '.')
@@ -296,10 +296,10 @@ static int grow(void *arr, size_t *cap, size_t n, size_t sz, size_t max)
 	size_t nc = *cap ? *cap * 2 : 4;
 	if (nc > max)
 		nc = max;
+	/* not zeroed: every caller clears the element it adds */
 	void *q = realloc(*p, nc * sz);
 	if (!q)
 		return -1;
-	memset((char *)q + *cap * sz, 0, (nc - *cap) * sz);
 	*p = q;
 	*cap = nc;
 	return 0;
@@ -911,7 +911,8 @@ static const struct sd_profile *profile_for(const struct sd_attempts *s, const s
 					    size_t whylen)
 {
 	if (s->fixed) {
-		copy_str(why, whylen, "given with --profile");
+		if (why)
+			copy_str(why, whylen, "given with --profile");
 		return s->fixed;
 	}
 	return s->ps ? sd_profile_auto(s->ps, a, why, whylen) : NULL;
@@ -950,8 +951,7 @@ static int evaluate(const struct sd_attempts *s, const struct att *t)
 	}
 	if (busy || !a->nsteps)
 		return CAND_NONE;
-	char why[SD_ATT_TEXT];
-	const struct sd_profile *p = profile_for(s, a, why, sizeof why);
+	const struct sd_profile *p = profile_for(s, a, NULL, 0); /* the reason is not needed here */
 	if (!p)
 		return CAND_NONE;
 	const struct sd_pstep *last = p->na ? &p->a[p->na - 1] : p->nsrv ? &p->srv[p->nsrv - 1]

@@ -969,15 +969,18 @@ int sd_profile_step_index(const struct sd_profile *p, enum sd_role role)
 	return -1;
 }
 
-/* First query order of a discovery role, 0 when not looked up. */
-static unsigned role_order(const struct sd_attempt *a, enum sd_role r)
+/* First query order of each discovery role, 0 when not looked up; one
+ * pass over the steps (the attempt's closing asks this on every change). */
+static void role_orders(const struct sd_attempt *a, unsigned o[SD_ROLE_F3 + 1])
 {
-	unsigned best = 0;
+	for (int r = 0; r <= SD_ROLE_F3; r++)
+		o[r] = 0;
+	for (size_t i = 0; a && i < a->nsteps; i++) {
+		enum sd_role r = a->steps[i].role;
 
-	for (size_t i = 0; i < a->nsteps; i++)
-		if (a->steps[i].role == r && (!best || a->steps[i].order < best))
-			best = a->steps[i].order ? a->steps[i].order : 1;
-	return best;
+		if ((unsigned)r <= SD_ROLE_F3 && (!o[r] || a->steps[i].order < o[r]))
+			o[r] = a->steps[i].order ? a->steps[i].order : 1;
+	}
 }
 
 /* Phone Edition tries each fallback name on 5061 and then 443 (CPE). */
@@ -1017,8 +1020,7 @@ const struct sd_profile *sd_profile_auto(const struct sd_profiles *ps, const str
 
 	if (!ps)
 		return NULL;
-	for (int r = 0; r <= SD_ROLE_F3; r++)
-		o[r] = a ? role_order(a, (enum sd_role)r) : 0;
+	role_orders(a, o);
 	for (size_t i = 0; a && i < a->nsteps; i++)
 		for (size_t j = 0; j < a->steps[i].nqueries; j++)
 			suffix |= a->steps[i].queries[j].suffix_retry;
@@ -1068,7 +1070,12 @@ const struct sd_profile *sd_profile_auto(const struct sd_profiles *ps, const str
 			 p ? p->name : "none");
 		reason = tmp;
 	}
-	if (why && whylen)
-		snprintf(why, whylen, "%s", reason);
+	if (why && whylen) {
+		/* snprintf(why, whylen, "%s", reason) without printf */
+		size_t n = strnlen(reason, whylen - 1);
+
+		memcpy(why, reason, n);
+		why[n] = '\0';
+	}
 	return p;
 }

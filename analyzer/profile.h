@@ -77,8 +77,8 @@ void sd_profiles_free(struct sd_profiles *ps);
 
 const struct sd_profile *sd_profiles_get(const struct sd_profiles *ps, const char *name);
 
-/* "auto": picks a profile from the names the attempt looked up; why gets
- * one line saying which names decided it. Never NULL when ps has the
+/* "auto": picks a profile from the names the attempt looked up; why (may
+ * be NULL) gets one line saying which names decided it. Never NULL when ps has the
  * standard profiles (falls back to the first auto_ok profile). */
 const struct sd_profile *sd_profile_auto(const struct sd_profiles *ps, const struct sd_attempt *a,
 					 char *why, size_t whylen);

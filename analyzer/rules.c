@@ -46,6 +46,7 @@ struct rctx {
 	int cert_reject;      /* a certificate finding explains a failed connection */
 	int trust_dialog;
 	int no_server;
+	size_t fcap;          /* allocated length of a->findings */
 };
 
 /* ---------------------------------------------------------------- findings */
@@ -72,25 +73,60 @@ void sd_finding_frame(struct sd_finding *f, uint64_t frame)
 	f->nframes++;
 }
 
-struct sd_finding *sd_finding_add(struct sd_attempt *a, const char *code, enum sd_severity sev,
-				  const uint64_t *frames, size_t nframes)
+/* snprintf(dst, cap, "%s", src) without the printf machinery (cap > 0) */
+static void copy_s(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* snprintf(dst, cap, "%s%s", a, b) likewise */
+static void join_s(char *dst, size_t cap, const char *a, const char *b)
+{
+	size_t n = strnlen(a, cap - 1);
+
+	memcpy(dst, a, n);
+	copy_s(dst + n, cap - n, b);
+}
+
+/* Appends one finding. cap: the allocated length of a->findings, known
+ * only inside sd_rules_check (it then grows by doubling); NULL: unknown,
+ * grow by one as callers outside may have allocated exactly. */
+static struct sd_finding *finding_new(struct sd_attempt *a, size_t *cap, const char *code, enum sd_severity sev,
+				      const uint64_t *frames, size_t nframes)
 {
 	struct sd_finding *nf, *f;
 
 	if (!a || !code)
 		return NULL;
-	nf = realloc(a->findings, (a->nfindings + 1) * sizeof *nf);
-	if (!nf)
-		return NULL;
-	a->findings = nf;
-	f = &nf[a->nfindings++];
+	if (!cap || a->nfindings >= *cap) {
+		size_t nc = !cap ? a->nfindings + 1 : *cap ? *cap * 2 : 4;
+
+		if (nc < a->nfindings + 1)
+			nc = a->nfindings + 1;
+		nf = realloc(a->findings, nc * sizeof *nf);
+		if (!nf)
+			return NULL;
+		a->findings = nf;
+		if (cap)
+			*cap = nc;
+	}
+	f = &a->findings[a->nfindings++];
 	memset(f, 0, sizeof *f);
-	snprintf(f->code, sizeof f->code, "%s", code);
+	copy_s(f->code, sizeof f->code, code);
 	f->severity = sev;
 	f->step = f->conn = -1;
 	for (size_t i = 0; frames && i < nframes; i++)
 		sd_finding_frame(f, frames[i]);
 	return f;
+}
+
+struct sd_finding *sd_finding_add(struct sd_attempt *a, const char *code, enum sd_severity sev,
+				  const uint64_t *frames, size_t nframes)
+{
+	return finding_new(a, NULL, code, sev, frames, nframes);
 }
 
 static void fmt(char *dst, size_t cap, const char *f, va_list ap) __attribute__((format(printf, 3, 0)));
@@ -125,7 +161,7 @@ static void set_fix(struct sd_finding *f, const char *m, ...)
 
 static struct sd_finding *add(struct rctx *r, const char *code, enum sd_severity sev, int step, int conn)
 {
-	struct sd_finding *f = sd_finding_add(r->a, code, sev, NULL, 0);
+	struct sd_finding *f = finding_new(r->a, &r->fcap, code, sev, NULL, 0);
 
 	if (f) {
 		f->step = step;
@@ -771,7 +807,7 @@ static void check_flow(struct rctx *r, int chosen_srv, int ad_ok)
 			if (si < 0)
 				continue;
 			step_frames(r, f, si);
-			snprintf(names + l, sizeof names - l, "%s%s", l ? ", " : "", a->steps[si].name);
+			join_s(names + l, sizeof names - l, l ? ", " : "", a->steps[si].name);
 		}
 		set_msg(f, "no SRV record exists for %s (%s)", dom(r), names);
 		set_fix(f, "Create SRV _sipinternaltls._tcp.%s 0 0 5061 <Front End pool FQDN in %s> (OCSACS)", dom(r),
@@ -1075,7 +1111,7 @@ static void check_cert(struct rctx *r, size_t ci)
 			for (size_t k = 0; k < leaf->nsan_dns; k++) {
 				size_t l = strlen(sans);
 
-				snprintf(sans + l, sizeof sans - l, "%s%s", l ? ", " : "", leaf->san_dns[k]);
+				join_s(sans + l, sizeof sans - l, l ? ", " : "", leaf->san_dns[k]);
 			}
 			f = add(r, is_ad ? "CERT-AD" : "CERT-SAN", sev, c->step, (int)ci);
 			conn_frames(f, c, 1);
@@ -1230,7 +1266,7 @@ static int check_evidence(struct rctx *r)
 
 	if (a->evidence_incomplete) {
 		incomplete = 1;
-		snprintf(why, sizeof why, "%s", a->incomplete_why[0] ? a->incomplete_why : "part of the attempt is missing");
+		copy_s(why, sizeof why, a->incomplete_why[0] ? a->incomplete_why : "part of the attempt is missing");
 		for (size_t i = 0; i < a->nincomplete_frames && nf < SD_FINDING_FRAMES; i++)
 			frames[nf++] = a->incomplete_frames[i];
 	}
@@ -1281,7 +1317,7 @@ static int check_evidence(struct rctx *r)
 		}
 	if (!incomplete)
 		return 0;
-	f = sd_finding_add(a, "EVIDENCE_INCOMPLETE", SD_SEV_INFO, frames, nf);
+	f = finding_new(a, &r->fcap, "EVIDENCE_INCOMPLETE", SD_SEV_INFO, frames, nf);
 	set_msg(f, "%s", why);
 	set_fix(f, "Capture the whole sign-in: start the capture before the client starts, stop it after");
 	return 1;
@@ -1305,12 +1341,13 @@ static uint64_t last_frame(const struct sd_finding *f)
 size_t sd_rules_check(struct sd_attempt *a, const struct sd_profile *p, const struct sd_rules_opts *o)
 {
 	struct rctx r;
-	size_t keep = 0;
+	size_t keep = 0, nalloc;
 	int chosen_srv = -1, ad_ok = 0, incomplete;
 
 	if (!a)
 		return 0;
 	/* drop what an earlier run produced; keep attempt.c's evidence notes */
+	nalloc = a->nfindings; /* at least this many are allocated */
 	for (size_t i = 0; i < a->nfindings; i++)
 		if (!is_rule_code(a->findings[i].code))
 			a->findings[keep++] = a->findings[i];
@@ -1325,6 +1362,7 @@ size_t sd_rules_check(struct sd_attempt *a, const struct sd_profile *p, const st
 		return a->nfindings;
 
 	memset(&r, 0, sizeof r);
+	r.fcap = nalloc;
 	r.a = a;
 	r.p = p;
 	r.o = o;
@@ -1386,18 +1424,17 @@ size_t sd_rules_check(struct sd_attempt *a, const struct sd_profile *p, const st
 	if (a->winning_conn >= 0) {
 		/* plain TCP SIP shows no certificate, so no name is expected in one */
 		if (a->conns[a->winning_conn].outcome != SD_CONN_PLAIN_TCP)
-			snprintf(a->expected_name, sizeof a->expected_name, "%s",
-				 expected_for_conn(&r, &a->conns[a->winning_conn]));
+			copy_s(a->expected_name, sizeof a->expected_name, expected_for_conn(&r, &a->conns[a->winning_conn]));
 	} else if (step_ok(&r, a->winning_step) && a->steps[a->winning_step].resolved)
-		snprintf(a->expected_name, sizeof a->expected_name, "%s", a->steps[a->winning_step].name);
+		copy_s(a->expected_name, sizeof a->expected_name, a->steps[a->winning_step].name);
 
 	if (a->verdict == SD_VERDICT_FAILED) {
 		if (r.cert_reject) {
-			snprintf(a->symptom, sizeof a->symptom, "%s", p->dlg_cert);
+			copy_s(a->symptom, sizeof a->symptom, p->dlg_cert);
 			for (size_t i = 0; i < a->nfindings; i++)
 				if (!strncmp(a->findings[i].code, "CERT", 4) && a->findings[i].severity == SD_SEV_ERROR &&
 				    !a->findings[i].dialog[0])
-					snprintf(a->findings[i].dialog, sizeof a->findings[i].dialog, "%s", p->dlg_cert);
+					copy_s(a->findings[i].dialog, sizeof a->findings[i].dialog, p->dlg_cert);
 		} else {
 			/* every discovery step failed at DNS or TCP level */
 			struct sd_finding *f = add(&r, "NO_SERVER", SD_SEV_ERROR, a->winning_step, a->winning_conn);
@@ -1412,7 +1449,7 @@ size_t sd_rules_check(struct sd_attempt *a, const struct sd_profile *p, const st
 				step_frames(&r, f, (int)i);
 				if (a->steps[i].role > SD_ROLE_F3)
 					continue;
-				snprintf(tried + l, sizeof tried - l, "%s%s", l ? ", " : "", a->steps[i].name);
+				join_s(tried + l, sizeof tried - l, l ? ", " : "", a->steps[i].name);
 			}
 			for (size_t c = 0; c < a->nconns; c++)
 				if (!conn_is_ad(&r, &a->conns[c]))
@@ -1451,17 +1488,17 @@ size_t sd_rules_check(struct sd_attempt *a, const struct sd_profile *p, const st
 					dom(&r), dom(&r));
 			}
 			if (f)
-				snprintf(f->dialog, sizeof f->dialog, "%s", p->dlg_no_server);
-			snprintf(a->symptom, sizeof a->symptom, "%s", p->dlg_no_server);
+				copy_s(f->dialog, sizeof f->dialog, p->dlg_no_server);
+			copy_s(a->symptom, sizeof a->symptom, p->dlg_no_server);
 			r.no_server = 1;
 		}
 	} else if (a->verdict == SD_VERDICT_SIGNED_IN && r.trust_dialog) {
-		snprintf(a->symptom, sizeof a->symptom, "%s", p->dlg_trust);
+		copy_s(a->symptom, sizeof a->symptom, p->dlg_trust);
 	}
 	if (r.trust_dialog)
 		for (size_t i = 0; i < a->nfindings; i++)
 			if (!strcmp(a->findings[i].code, "SRV-STRICT") && a->findings[i].severity == SD_SEV_WARN)
-				snprintf(a->findings[i].dialog, sizeof a->findings[i].dialog, "%s", p->dlg_trust);
+				copy_s(a->findings[i].dialog, sizeof a->findings[i].dialog, p->dlg_trust);
 
 	/* client events in logging order: each is logged when its evidence completes */
 	{
