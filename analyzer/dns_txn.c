@@ -1,6 +1,7 @@
 #include "dns_txn.h"
 
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -107,9 +108,11 @@ void sd_dns_txn_query(struct sd_dns_txn *t, const struct sd_dns_msg *m, const st
 	}
 	if (t->npending >= t->max_pending && t->head)
 		report_and_drop(t, t->head);
-	struct q *q = calloc(1, sizeof *q);
+	struct q *q = malloc(sizeof *q);
 	if (!q)
 		return;
+	/* all but the 1 KiB name buffer, which snprintf below terminates */
+	memset(q, 0, offsetof(struct q, qname));
 	q->hash = h;
 	q->p.frame = frame;
 	q->p.ts_ns = ts_ns;

@@ -47,6 +47,14 @@ int sd_tcp_parse(struct cur l4, uint32_t missing, struct sd_tcp_seg *out)
 	/* Fields are set one by one (no clearing of the whole struct per packet);
 	 * payload and missing only once the header is known to be whole. */
 	struct cur h = cur_sub(&c, 20);
+	out->payload = cur_init(NULL, 0);
+	out->missing = 0;
+	if (!cur_ok(&h)) {
+		out->sport = out->dport = 0;
+		out->seq = out->ack = 0;
+		out->flags = 0;
+		return missing ? SD_E_TRUNC : SD_E_MALFORMED;
+	}
 	out->sport = cur_at_be16(&h, 0);
 	out->dport = cur_at_be16(&h, 2);
 	out->seq = cur_at_be32(&h, 4);
@@ -54,10 +62,6 @@ int sd_tcp_parse(struct cur l4, uint32_t missing, struct sd_tcp_seg *out)
 	uint8_t off = cur_at_u8(&h, 12);
 	out->flags = cur_at_u8(&h, 13);
 	/* window, checksum, urgent pointer are not read */
-	out->payload = cur_init(NULL, 0);
-	out->missing = 0;
-	if (!cur_ok(&h))
-		return missing ? SD_E_TRUNC : SD_E_MALFORMED;
 	size_t hlen = (size_t)(off >> 4) * 4;
 	if (hlen < 20)
 		return SD_E_MALFORMED;
