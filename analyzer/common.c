@@ -42,17 +42,81 @@ static int v4_str(const uint8_t *p, char *buf, size_t len)
 	return 0;
 }
 
+/* inet_ntop's IPv6 form, step for step as glibc writes it: the first
+ * longest run of two or more zero words becomes "::", and ::a.b.c.d and
+ * ::ffff:a.b.c.d end in dotted IPv4. 0, or -1 when len is short. */
+static int v6_str(const uint8_t *p, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[sizeof "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255"];
+	unsigned w[8];
+	int best = -1, bestlen = 0, cur = -1, curlen = 0;
+	size_t o = 0;
+	for (int i = 0; i < 8; i++)
+		w[i] = (unsigned)p[2 * i] << 8 | p[2 * i + 1];
+	for (int i = 0; i < 8; i++) {
+		if (w[i] == 0) {
+			if (cur < 0) {
+				cur = i;
+				curlen = 1;
+			} else {
+				curlen++;
+			}
+		} else if (cur >= 0) {
+			if (best < 0 || curlen > bestlen) {
+				best = cur;
+				bestlen = curlen;
+			}
+			cur = -1;
+		}
+	}
+	if (cur >= 0 && (best < 0 || curlen > bestlen)) {
+		best = cur;
+		bestlen = curlen;
+	}
+	if (best >= 0 && bestlen < 2)
+		best = -1;
+	for (int i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + bestlen) {
+			if (i == best)
+				tmp[o++] = ':';
+			continue;
+		}
+		if (i)
+			tmp[o++] = ':';
+		if (i == 6 && best == 0 && (bestlen == 6 || (bestlen == 5 && w[5] == 0xffff))) {
+			if (v4_str(p + 12, tmp + o, sizeof tmp - o) != 0)
+				return -1;
+			o += strlen(tmp + o);
+			break;
+		}
+		int started = 0;
+		for (int sh = 12; sh >= 0; sh -= 4) {
+			unsigned d = (w[i] >> sh) & 0xf;
+			if (d || started || sh == 0) {
+				tmp[o++] = hex[d];
+				started = 1;
+			}
+		}
+	}
+	if (best >= 0 && best + bestlen == 8)
+		tmp[o++] = ':';
+	if (o >= len)
+		return -1;
+	memcpy(buf, tmp, o);
+	buf[o] = '\0';
+	return 0;
+}
+
 const char *sd_addr_str(const struct sd_addr *a, char *buf, size_t len)
 {
-	if (a && a->family == 4) {
-		if (v4_str(a->a, buf, len) != 0)
-			snprintf(buf, len, "-");
-		return buf;
-	}
-	if (!a || (a->family != 4 && a->family != 6) ||
-	    !inet_ntop(a->family == 4 ? AF_INET : AF_INET6, a->a, buf, (socklen_t)len)) {
+	int rc = -1;
+	if (a && a->family == 4)
+		rc = v4_str(a->a, buf, len);
+	else if (a && a->family == 6)
+		rc = v6_str(a->a, buf, len);
+	if (rc != 0)
 		snprintf(buf, len, "-");
-	}
 	return buf;
 }
 

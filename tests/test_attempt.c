@@ -1065,9 +1065,9 @@ static void test_strings(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "no-such-client"));
 }
 
-/* sd_addr_str formats IPv4 itself: it must print what inet_ntop prints,
+/* sd_addr_str formats addresses itself: it must print what inet_ntop prints,
  * and "-" where inet_ntop reports the buffer too short. */
-static void test_addr_str_v4(void)
+static void test_addr_str(void)
 {
 	static const uint8_t v[] = { 0, 1, 9, 10, 99, 100, 101, 199, 200, 255 };
 	char got[64], want[64];
@@ -1085,6 +1085,35 @@ static void test_addr_str_v4(void)
 			sd_addr_str(&a, got, len);
 			CU_ASSERT_STRING_EQUAL(got, want);
 		}
+	}
+	/* IPv6: every pattern of zero / small / 0xffff / mixed words, so each
+	 * zero-run choice and the ::a.b.c.d and ::ffff:a.b.c.d forms come up */
+	static const unsigned wv[] = { 0, 1, 0xffff, 0x0a0b };
+	for (unsigned m = 0; m < 4 * 4 * 4 * 4 * 4 * 4 * 4 * 4; m++) {
+		struct sd_addr a = { .family = 6 };
+		for (int k = 0, mm = (int)m; k < 8; k++, mm /= 4) {
+			a.a[2 * k] = (uint8_t)(wv[mm % 4] >> 8);
+			a.a[2 * k + 1] = (uint8_t)wv[mm % 4];
+		}
+		for (size_t len = m % 5 ? 47 : 1; len <= 47; len++) {
+			if (!inet_ntop(AF_INET6, a.a, want, (socklen_t)len))
+				snprintf(want, len, "-");
+			memset(got, 'x', sizeof got);
+			sd_addr_str(&a, got, len);
+			CU_ASSERT_STRING_EQUAL(got, want);
+		}
+	}
+	uint32_t rnd = 12345;
+	for (int n = 0; n < 20000; n++) {
+		struct sd_addr a = { .family = (uint8_t)(n & 1 ? 6 : 4) };
+		for (int k = 0; k < 16; k++) {
+			rnd = rnd * 1103515245u + 12345u;
+			a.a[k] = (uint8_t)((rnd >> 16) % 3 == 0 ? 0 : rnd >> 8);
+		}
+		if (!inet_ntop(n & 1 ? AF_INET6 : AF_INET, a.a, want, sizeof want))
+			snprintf(want, sizeof want, "-");
+		sd_addr_str(&a, got, sizeof got);
+		CU_ASSERT_STRING_EQUAL(got, want);
 	}
 	struct sd_addr x = { .family = 4, .a = { 192, 0, 2, 1 } }, y = x;
 	CU_ASSERT(sd_addr_eq(&x, &y));
@@ -1114,7 +1143,7 @@ static const struct sd_test tests[] = {
 	SD_TEST(test_cut_answer_links_conn),
 	SD_TEST(test_bounded),
 	SD_TEST(test_strings),
-	SD_TEST(test_addr_str_v4),
+	SD_TEST(test_addr_str),
 	{ 0 },
 };
 
