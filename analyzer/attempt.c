@@ -35,6 +35,7 @@
 #define IGNORED_SLOTS 16384 /* remembered unlinked connection ids (direct-mapped) */
 #define DOMAIN_RING 256     /* (client, D) of closed attempts, for late suffix retries */
 #define CNAME_HOPS 16
+#define LR_MEMO 16          /* profiles whose last-step role evaluate() remembers */
 
 #define DEFAULT_IDLE_NS (30LL * 1000000000LL)
 #define DEFAULT_SETTLE_NS (2LL * 1000000000LL)
@@ -174,6 +175,10 @@ struct sd_attempts {
 	uint64_t next_id, completed;
 	int64_t now;
 	struct qnode *qhead, *qtail;
+	struct {
+		const struct sd_profile *p;
+		enum sd_role role;
+	} lr_memo[LR_MEMO];             /* evaluate(): role of a profile's last step */
 };
 
 static void close_att(struct sd_attempts *s, struct att *t, enum sd_end_reason reason);
@@ -792,7 +797,10 @@ static int same_client(const struct att *t, const struct sd_addr *c) { return sd
 static int classify(struct sd_attempts *s, const struct sd_addr *client, const char *qname, uint16_t qtype,
 		    struct cls *r)
 {
-	memset(r, 0, sizeof *r);
+	/* not memset: the two names are 256 bytes each and read as strings */
+	r->att = r->restart = NULL;
+	r->role = SD_ROLE_AD1;
+	r->name[0] = r->dom[0] = 0;
 	r->step = -1;
 	r->parent = -1;
 	unsigned h = addr_hash(client);
@@ -945,7 +953,7 @@ static int conn_via(const struct sd_attempt *a, const struct sd_conn *c, int k)
 }
 
 /* Has the attempt reached an end that only needs settle_ns to confirm? */
-static int evaluate(const struct sd_attempts *s, const struct att *t)
+static int evaluate(struct sd_attempts *s, const struct att *t)
 {
 	const struct sd_attempt *a = t->a;
 	int busy = 0;
@@ -967,7 +975,22 @@ static int evaluate(const struct sd_attempts *s, const struct att *t)
 		return CAND_NONE;
 	const struct sd_pstep *last = p->na ? &p->a[p->na - 1] : p->nsrv ? &p->srv[p->nsrv - 1]
 						  : p->nad ? &p->ad[p->nad - 1] : NULL;
-	enum sd_role lr = last ? pstep_role(last->name) : SD_ROLE_OTHER;
+	enum sd_role lr = SD_ROLE_OTHER;
+	if (last) {
+		/* profiles do not change: remember each one's last-step role */
+		size_t m = 0;
+		while (m < LR_MEMO && s->lr_memo[m].p && s->lr_memo[m].p != p)
+			m++;
+		if (m < LR_MEMO && s->lr_memo[m].p == p) {
+			lr = s->lr_memo[m].role;
+		} else {
+			lr = pstep_role(last->name);
+			if (m < LR_MEMO) {
+				s->lr_memo[m].p = p;
+				s->lr_memo[m].role = lr;
+			}
+		}
+	}
 	for (size_t k = 0; k < a->nsteps && lr != SD_ROLE_OTHER; k++) {
 		if (a->steps[k].role != lr)
 			continue;

@@ -1021,10 +1021,13 @@ const struct sd_profile *sd_profile_auto(const struct sd_profiles *ps, const str
 	if (!ps)
 		return NULL;
 	role_orders(a, o);
-	for (size_t i = 0; a && i < a->nsteps; i++)
-		for (size_t j = 0; j < a->steps[i].nqueries; j++)
-			suffix |= a->steps[i].queries[j].suffix_retry;
 	ad = o[SD_ROLE_AD1] || o[SD_ROLE_AD2];
+	/* suffix retries matter only for the second test below: skip the
+	 * walk over every query when that test cannot pass anyway */
+	if (o[SD_ROLE_S2] && o[SD_ROLE_S3] && o[SD_ROLE_S3] < o[SD_ROLE_S2] && !ad)
+		for (size_t i = 0; a && i < a->nsteps; i++)
+			for (size_t j = 0; j < a->steps[i].nqueries; j++)
+				suffix |= a->steps[i].queries[j].suffix_retry;
 	srv = o[SD_ROLE_S1] || o[SD_ROLE_S2] || o[SD_ROLE_S3] || o[SD_ROLE_S4];
 	fb = o[SD_ROLE_F1] || o[SD_ROLE_F2] || o[SD_ROLE_F3];
 
