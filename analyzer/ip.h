@@ -20,6 +20,12 @@ struct sd_ip_pkt {
 
 struct sd_ipfrag; /* reassembly state */
 
+/* The first member of struct sd_ipfrag: lets the per-packet path skip the
+ * timeout walk when no datagram is held, without a call. */
+struct sd_ipfrag_head {
+	size_t ndgram; /* datagrams held */
+};
+
 /* max_bytes bounds all held fragment data; a datagram not completed within
  * timeout_ns of capture time is dropped (and counted). */
 struct sd_ipfrag *sd_ipfrag_new(size_t max_bytes, int64_t timeout_ns);

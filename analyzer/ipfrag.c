@@ -42,6 +42,7 @@ struct dgram {
 };
 
 struct sd_ipfrag {
+	struct sd_ipfrag_head head; /* first: read inline by sd_ip_decode */
 	size_t max_bytes;
 	int64_t timeout_ns;
 	uint32_t seed; /* per table, so colliding keys cannot be crafted offline */
@@ -115,6 +116,7 @@ static void drop(struct sd_ipfrag *f, struct dgram *d, int keep_buf)
 	else
 		f->newest = d->older;
 	f->st.held_bytes -= d->cost;
+	f->head.ndgram--;
 	if (!keep_buf)
 		free(d->buf);
 	free(d->spans);
@@ -188,6 +190,7 @@ static struct dgram *find_or_add(struct sd_ipfrag *f, const struct sd_ipfrag_key
 	else
 		f->oldest = d;
 	f->newest = d;
+	f->head.ndgram++;
 	charge(f, d, cost_of(d));
 	return d;
 }

@@ -289,30 +289,39 @@ static void fast_fill(struct sd_source *s, size_t want)
 	}
 }
 
+/* Not a plain record here: libpcap reads on from this record. */
+static int fast_handoff(struct sd_source *s, struct sd_frame *out)
+{
+	off_t at = s->foff + (off_t)s->fpos;
+	fast_off(s);
+	if (fseeko(s->in.fp, at, SEEK_SET) != 0) {
+		snprintf(s->reason, sizeof s->reason, "cannot seek: %s", strerror(errno));
+		return -1;
+	}
+	return pcap_next_frame(s, out);
+}
+
 static int fast_next(struct sd_source *s, struct sd_frame *out)
 {
-	fast_fill(s, 16);
+	if (s->fn - s->fpos < 16)
+		fast_fill(s, 16);
 	struct cur c = cur_init(s->fbuf, s->fn);
 	cur_skip(&c, s->fpos);
 	struct cur h = cur_sub(&c, 16);
+	if (!cur_ok(&h))
+		return fast_handoff(s, out);
 	uint32_t caplen = cur_at_le32(&h, 8);
-	if (cur_ok(&h) && caplen <= s->fsnap && s->fn - s->fpos < 16 + (size_t)caplen) {
+	if (caplen > s->fsnap)
+		return fast_handoff(s, out);
+	if (cur_left(&c) < caplen) {
 		fast_fill(s, 16 + (size_t)caplen);
 		c = cur_init(s->fbuf, s->fn);
 		cur_skip(&c, s->fpos);
 		h = cur_sub(&c, 16);
 	}
-	const uint8_t *d = cur_ok(&h) && caplen <= s->fsnap ? cur_take(&c, caplen) : NULL;
-	if (!d) {
-		/* libpcap reads on from this record */
-		off_t at = s->foff + (off_t)s->fpos;
-		fast_off(s);
-		if (fseeko(s->in.fp, at, SEEK_SET) != 0) {
-			snprintf(s->reason, sizeof s->reason, "cannot seek: %s", strerror(errno));
-			return -1;
-		}
-		return pcap_next_frame(s, out);
-	}
+	const uint8_t *d = cur_take(&c, caplen);
+	if (!d)
+		return fast_handoff(s, out);
 	int64_t sec = (int32_t)cur_at_le32(&h, 0), frac = (int32_t)cur_at_le32(&h, 4);
 	out->ts_ns = sec * 1000000000 + (s->fusec ? frac * 1000 : frac);
 	out->caplen = caplen;
