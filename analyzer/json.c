@@ -17,7 +17,7 @@ static void flush(struct sd_json *j)
 	j->len = 0;
 }
 
-static void put(struct sd_json *j, const char *s, size_t n)
+static inline void put(struct sd_json *j, const char *s, size_t n)
 {
 	if (n > sizeof j->buf - j->len) {
 		flush(j);
@@ -30,7 +30,7 @@ static void put(struct sd_json *j, const char *s, size_t n)
 	j->len += n;
 }
 
-static void put_c(struct sd_json *j, char c)
+static inline void put_c(struct sd_json *j, char c)
 {
 	if (j->len == sizeof j->buf)
 		flush(j);
@@ -99,11 +99,11 @@ static const unsigned char plain_tab[256] = {
 
 static int plain(unsigned char c) { return plain_tab[c]; }
 
-static void put_string(struct sd_json *j, const char *str, size_t len)
+/* The inside of a string literal: s escaped. */
+static void put_escaped(struct sd_json *j, const char *str, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)str;
-	put_c(j, '"');
 	size_t i = 0;
 	while (i < len) {
 		unsigned char c = s[i];
@@ -137,6 +137,58 @@ static void put_string(struct sd_json *j, const char *str, size_t len)
 		}
 		i++;
 	}
+}
+
+/* Nonzero when one of the 8 bytes of w is not plain: the tests for "below
+ * 0x20" and "equal to c" (xor c, then below 1) borrow into a byte's high
+ * bit, and are exact when no byte has its high bit set, which is tested
+ * as well. */
+static int word_special(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\'), d = w ^ (ones * 0x7f);
+	uint64_t t = w | ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b) | ((d - ones) & ~d);
+	return (t & high) != 0;
+}
+
+/* A string literal. The plain start of s, usually all of it, is copied
+ * straight into the buffer 8 bytes a step; the rest is escaped. */
+static void put_string(struct sd_json *j, const char *s, size_t len)
+{
+	put_c(j, '"');
+	/* locals: stores through char pointers would make the compiler reload j->len */
+	char *d = j->buf + j->len, *end = j->buf + sizeof j->buf;
+	size_t i = 0;
+	while (len - i >= 8 && end - d >= 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		if (word_special(w))
+			break;
+		memcpy(d, &w, 8);
+		d += 8;
+		i += 8;
+	}
+	while (i < len && d < end && plain((unsigned char)s[i]))
+		*d++ = s[i++];
+	j->len = (size_t)(d - j->buf);
+	if (i < len)
+		put_escaped(j, s + i, len - i);
+	put_c(j, '"');
+}
+
+/* put_string of a NUL-terminated key: keys are short and plain, so their
+ * bytes are copied while they are tested, without strlen; the rest, if
+ * any, goes the general way. */
+static void put_cstring(struct sd_json *j, const char *s)
+{
+	put_c(j, '"');
+	char *d = j->buf + j->len, *end = j->buf + sizeof j->buf;
+	const char *p = s;
+	while (d < end && plain((unsigned char)*p))
+		*d++ = *p++;
+	j->len = (size_t)(d - j->buf);
+	if (*p)
+		put_escaped(j, p, strlen(p));
 	put_c(j, '"');
 }
 
@@ -155,7 +207,7 @@ static void prefix(struct sd_json *j, const char *key)
 	if (j->depth > 0)
 		j->need_comma[j->depth - 1] = 1;
 	if (key) {
-		put_string(j, key, strlen(key));
+		put_cstring(j, key);
 		put_c(j, ':');
 	}
 }
