@@ -80,9 +80,7 @@ static int upper(const struct ipctx *x, uint8_t proto, const struct sd_addr *src
 /* An address at off in a fixed header (constant sizes: no library calls). */
 static inline void addr4_at(const struct cur *h, size_t off, struct sd_addr *a)
 {
-	memset(a, 0, sizeof *a);
-	a->family = 4;
-	cur_at_copy(h, off, a->a, 4);
+	sd_ip_addr4_at(h, off, a);
 }
 
 static inline void addr6_at(const struct cur *h, size_t off, struct sd_addr *a)
@@ -262,52 +260,13 @@ static int decode(const struct ipctx *x, uint16_t ethertype, struct cur net, uin
 	}
 }
 
-/*
- * The common case inline: IPv4 with a consistent header, not a fragment,
- * carrying neither IPv4 nor IPv6. Gives the same result v4 would; 0 sends
- * everything else (and every error) through v4.
- */
-static inline int v4_plain(struct cur net, uint64_t missing, uint64_t frame, struct sd_ip_pkt *out)
-{
-	size_t cap = cur_left(&net);
-	struct cur h = cur_sub(&net, 20);
-	if (!cur_ok(&h))
-		return 0;
-	uint8_t vihl = cur_at_u8(&h, 0);
-	uint64_t tot = cur_at_be16(&h, 2);
-	uint16_t fo = cur_at_be16(&h, 6);
-	uint8_t proto = cur_at_u8(&h, 9);
-	size_t hl = (size_t)(vihl & 0x0f) * 4;
-	uint64_t wire = cap + missing;
-	if (vihl >> 4 != 4 || hl < 20 || (fo & 0x3fff) || proto == NH_IPIP || proto == NH_IPV6)
-		return 0;
-	if (tot == 0)
-		tot = wire; /* segmentation offload, as in v4 */
-	if (tot < hl || tot > wire || cap < hl)
-		return 0;
-	addr4_at(&h, 12, &out->src);
-	addr4_at(&h, 16, &out->dst);
-	cur_skip(&net, hl - 20);
-	uint64_t pl_wire = tot - hl;
-	size_t pl_cap = cur_left(&net) < pl_wire ? cur_left(&net) : (size_t)pl_wire;
-	out->proto = proto;
-	out->payload = cur_sub(&net, pl_cap);
-	uint64_t miss = pl_wire - pl_cap;
-	out->missing = miss > UINT32_MAX ? UINT32_MAX : (uint32_t)miss;
-	out->fragmented = 0;
-	out->first_frame = frame;
-	return 1;
-}
-
-int sd_ip_decode(struct sd_ipfrag *f, uint16_t ethertype, struct cur net, uint32_t missing,
-		 uint64_t frame, int64_t ts_ns, struct sd_ip_pkt *out)
+int sd_ip_decode_any(struct sd_ipfrag *f, uint16_t ethertype, struct cur net, uint32_t missing,
+		     uint64_t frame, int64_t ts_ns, struct sd_ip_pkt *out)
 {
 	struct ipctx x = { f, frame, ts_ns };
 	struct fraginfo fi = { 0, 0 };
 	/* out is filled whole on SD_IP_DONE (upper), so it is not cleared here */
-	if (f && ((const struct sd_ipfrag_head *)(const void *)f)->ndgram)
+	if (f && sd_ipfrag_held(f))
 		sd_ipfrag_expire(f, ts_ns);
-	if (ethertype == SD_ETH_IPV4 && v4_plain(net, missing, frame, out))
-		return SD_IP_DONE;
 	return decode(&x, ethertype, net, missing, 1, fi, out);
 }

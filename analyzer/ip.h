@@ -26,6 +26,11 @@ struct sd_ipfrag_head {
 	size_t ndgram; /* datagrams held */
 };
 
+static inline int sd_ipfrag_held(const struct sd_ipfrag *f)
+{
+	return ((const struct sd_ipfrag_head *)(const void *)f)->ndgram != 0;
+}
+
 /* max_bytes bounds all held fragment data; a datagram not completed within
  * timeout_ns of capture time is dropped (and counted). */
 struct sd_ipfrag *sd_ipfrag_new(size_t max_bytes, int64_t timeout_ns);
@@ -43,13 +48,70 @@ enum { SD_IP_DONE = 1, SD_IP_HELD = 2 };
  * a negative sd_status (SD_E_TRUNC when the header itself was cut by the
  * snaplen, SD_E_MALFORMED for inconsistent headers).
  */
-int sd_ip_decode(struct sd_ipfrag *f, uint16_t ethertype, struct cur net, uint32_t missing,
-		 uint64_t frame, int64_t ts_ns, struct sd_ip_pkt *out);
+static inline int sd_ip_decode(struct sd_ipfrag *f, uint16_t ethertype, struct cur net, uint32_t missing,
+			       uint64_t frame, int64_t ts_ns, struct sd_ip_pkt *out);
+
+/* Every case (sd_ip_decode without its inline IPv4 path). */
+int sd_ip_decode_any(struct sd_ipfrag *f, uint16_t ethertype, struct cur net, uint32_t missing,
+		     uint64_t frame, int64_t ts_ns, struct sd_ip_pkt *out);
+
+static inline void sd_ip_addr4_at(const struct cur *h, size_t off, struct sd_addr *a)
+{
+	memset(a, 0, sizeof *a);
+	a->family = 4;
+	cur_at_copy(h, off, a->a, 4);
+}
+
+/*
+ * The common case, inline in the caller: IPv4 with a consistent header, not
+ * a fragment, carrying neither IPv4 (4) nor IPv6 (41). Gives what the full
+ * decoder would; 0 sends everything else (and every error) to it.
+ */
+static inline int sd_ip_v4_plain(struct cur net, uint64_t missing, uint64_t frame, struct sd_ip_pkt *out)
+{
+	size_t cap = cur_left(&net);
+	struct cur h = cur_sub(&net, 20);
+	if (!cur_ok(&h))
+		return 0;
+	uint8_t vihl = cur_at_u8(&h, 0);
+	uint64_t tot = cur_at_be16(&h, 2);
+	uint16_t fo = cur_at_be16(&h, 6);
+	uint8_t proto = cur_at_u8(&h, 9);
+	size_t hl = (size_t)(vihl & 0x0f) * 4;
+	uint64_t wire = cap + missing;
+	if (vihl >> 4 != 4 || hl < 20 || (fo & 0x3fff) || proto == 4 || proto == 41)
+		return 0;
+	if (tot == 0)
+		tot = wire; /* segmentation offload: the sender's NIC fills it in later */
+	if (tot < hl || tot > wire || cap < hl)
+		return 0;
+	sd_ip_addr4_at(&h, 12, &out->src);
+	sd_ip_addr4_at(&h, 16, &out->dst);
+	cur_skip(&net, hl - 20);
+	uint64_t pl_wire = tot - hl;
+	size_t pl_cap = cur_left(&net) < pl_wire ? cur_left(&net) : (size_t)pl_wire;
+	out->proto = proto;
+	out->payload = cur_sub(&net, pl_cap);
+	uint64_t miss = pl_wire - pl_cap;
+	out->missing = miss > UINT32_MAX ? UINT32_MAX : (uint32_t)miss;
+	out->fragmented = 0;
+	out->first_frame = frame;
+	return 1;
+}
 
 struct sd_ipfrag_stats {
 	uint64_t reassembled, timed_out, dropped_limit, held_bytes;
 };
 void sd_ipfrag_stats(const struct sd_ipfrag *f, struct sd_ipfrag_stats *out);
+
+static inline int sd_ip_decode(struct sd_ipfrag *f, uint16_t ethertype, struct cur net, uint32_t missing,
+			       uint64_t frame, int64_t ts_ns, struct sd_ip_pkt *out)
+{
+	/* with fragments held, their timeouts run first: the full path */
+	if (ethertype == 0x0800 && !(f && sd_ipfrag_held(f)) && sd_ip_v4_plain(net, missing, frame, out))
+		return SD_IP_DONE;
+	return sd_ip_decode_any(f, ethertype, net, missing, frame, ts_ns, out);
+}
 
 /* ---- internal to ip.c / ipfrag.c (one prototype both files see) ---- */
 

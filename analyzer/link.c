@@ -7,9 +7,6 @@
 
 #include <string.h>
 
-#define ETH_8021Q 0x8100
-#define ETH_8021AD 0x88a8
-#define ETH_QINQ_OLD 0x9100 /* pre-standard QinQ, still seen */
 
 /* LLC/SNAP after an 802.3 length field or on FDDI: aa aa 03 OUI(3) type(2).
  * Anything else is LLC without an ethertype: not IP for us (ethertype 0). */
@@ -31,7 +28,7 @@ static int llc_snap(struct cur *c, struct sd_link *out)
  * bounds the loop), keeping the two outermost ids. */
 static int ethertype_chain(uint16_t type, struct cur *c, struct sd_link *out)
 {
-	while (type == ETH_8021Q || type == ETH_8021AD || type == ETH_QINQ_OLD) {
+	while (sd_eth_is_tag(type)) {
 		uint16_t tci = cur_be16(c);
 		type = cur_be16(c);
 		if (!cur_ok(c))
@@ -214,51 +211,13 @@ static int dec_pktap(struct cur *c, struct sd_link *out)
 	return dec(c, out);
 }
 
-static inline int is_tag(uint16_t type)
-{
-	return type == ETH_8021Q || type == ETH_8021AD || type == ETH_QINQ_OLD;
-}
-
-/* Ethernet II with at most two VLAN tags, nearly every frame: no table walk,
- * fixed-size reads. 0 leaves the frame to the general decoder (LLC, deeper
- * tag stacks, short frames). */
-static inline int ether_fast(struct cur c, struct sd_link *out)
-{
-	/* cur_ok before the reads: then the compiler knows each window's size */
-	struct cur h = cur_sub(&c, 14);
-	if (!cur_ok(&h))
-		return 0;
-	uint16_t type = cur_at_be16(&h, 12);
-	uint16_t vlan[2] = { 0, 0 };
-	uint8_t nv = 0;
-	while (is_tag(type)) {
-		if (nv == 2)
-			return 0;
-		h = cur_sub(&c, 4);
-		if (!cur_ok(&h))
-			return 0;
-		vlan[nv++] = cur_at_be16(&h, 0) & 0x0fff;
-		type = cur_at_be16(&h, 2);
-	}
-	if (type <= 1500)
-		return 0;
-	out->ethertype = type;
-	out->nvlan = nv;
-	out->vlan[0] = vlan[0];
-	out->vlan[1] = vlan[1];
-	out->net = cur_rest(&c);
-	return 1;
-}
-
 int sd_link_supported(int linktype)
 {
 	return find(linktype) != NULL;
 }
 
-int sd_link_decode(int linktype, struct cur frame, struct sd_link *out)
+int sd_link_decode_any(int linktype, struct cur frame, struct sd_link *out)
 {
-	if (linktype == 1 && ether_fast(frame, out))
-		return SD_OK;
 	memset(out, 0, sizeof *out);
 	int (*dec)(struct cur *, struct sd_link *) = find(linktype);
 	if (!dec)

@@ -33,8 +33,43 @@ struct sd_tcp_seg {
 
 /* Parses a TCP header from an IP payload. missing = IP payload bytes not
  * captured. SD_E_TRUNC if the header itself was cut, SD_E_MALFORMED if
- * the data offset is impossible. */
-int sd_tcp_parse(struct cur l4, uint32_t missing, struct sd_tcp_seg *out);
+ * the data offset is impossible. Inline: it runs for every TCP packet. */
+static inline int sd_tcp_parse(struct cur l4, uint32_t missing, struct sd_tcp_seg *out)
+{
+	struct cur c = l4;
+	/* Fields are set one by one (no clearing of the whole struct per packet);
+	 * payload and missing only once the header is known to be whole. */
+	struct cur h = cur_sub(&c, 20);
+	out->payload = cur_init(NULL, 0);
+	out->missing = 0;
+	if (!cur_ok(&h)) {
+		out->sport = out->dport = 0;
+		out->seq = out->ack = 0;
+		out->flags = 0;
+		return missing ? SD_E_TRUNC : SD_E_MALFORMED;
+	}
+	out->sport = cur_at_be16(&h, 0);
+	out->dport = cur_at_be16(&h, 2);
+	out->seq = cur_at_be32(&h, 4);
+	out->ack = cur_at_be32(&h, 8);
+	uint8_t off = cur_at_u8(&h, 12);
+	out->flags = cur_at_u8(&h, 13);
+	/* window, checksum, urgent pointer are not read */
+	size_t hlen = (size_t)(off >> 4) * 4;
+	if (hlen < 20)
+		return SD_E_MALFORMED;
+	/* Options past the captured bytes: cut by the snaplen if the wire had
+	 * them, impossible if even the on-wire payload is shorter. */
+	if (hlen > l4.len) {
+		if ((uint64_t)hlen > (uint64_t)l4.len + missing)
+			return SD_E_MALFORMED;
+		return SD_E_TRUNC;
+	}
+	cur_skip(&c, hlen - 20);
+	out->payload = cur_rest(&c);
+	out->missing = missing; /* the header was whole, so all of it is payload */
+	return SD_OK;
+}
 
 enum sd_tcp_dir { SD_TCP_C2S = 0, SD_TCP_S2C = 1 }; /* client = SYN sender */
 
