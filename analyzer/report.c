@@ -215,7 +215,7 @@ static void rw_flush(struct rw *w)
 	w->outlen = 0;
 }
 
-static void rw_put(struct rw *w, const char *s, size_t n)
+static inline void rw_put(struct rw *w, const char *s, size_t n)
 {
 	if (n > sizeof w->out - w->outlen) {
 		rw_flush(w);
