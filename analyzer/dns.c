@@ -191,29 +191,51 @@ static const char *store(struct ctx *x, const char *s, size_t n)
 	return d;
 }
 
+/* Where a field is ("answer 2 rdata: SRV target"): formatted only for an
+ * error message, not for every field of every message. */
+struct where {
+	const char *sn;    /* section name */
+	unsigned idx;
+	const char *part;  /* "name" or "rdata" */
+	const char *field; /* NULL, or a field inside the rdata */
+};
+
+#define WHERE_LEN 96
+
+static const char *wstr(const struct where *w, char *buf)
+{
+	if (w->field)
+		snprintf(buf, WHERE_LEN, "%s %u %s: %s", w->sn, w->idx, w->part, w->field);
+	else
+		snprintf(buf, WHERE_LEN, "%s %u %s", w->sn, w->idx, w->part);
+	return buf;
+}
+
 /*
  * A name field; *out gets the stored name (or stays untouched when keep is
  * 0). On error records "<where>: <why>" and returns the status.
  */
-static int name_field(struct ctx *x, struct cur *in, const char **out, int keep, const char *where)
+static int name_field(struct ctx *x, struct cur *in, const char **out, int keep, const struct where *where)
 {
 	size_t n;
 	const char *why = NULL;
+	char wb[WHERE_LEN];
 	int st = read_name(x, in, &n, &why);
 	if (st != SD_OK)
-		return fail(x, st, "%s: %s", where, why);
+		return fail(x, st, "%s: %s", wstr(where, wb), why);
 	if (keep) {
 		const char *s = store(x, x->name, n);
 		if (!s)
-			return fail(x, SD_E_LIMIT, "%s: string arena full", where);
+			return fail(x, SD_E_LIMIT, "%s: string arena full", wstr(where, wb));
 		*out = s;
 	}
 	return SD_OK;
 }
 
 /* TXT: character-strings joined by " ", written straight into the arena. */
-static int txt_rdata(struct ctx *x, struct cur *rd, struct sd_dns_rr *rr, const char *where)
+static int txt_rdata(struct ctx *x, struct cur *rd, struct sd_dns_rr *rr, const struct where *where)
 {
+	char wb[WHERE_LEN];
 	struct sd_dns_msg *m = x->m;
 	char *out = m->strbuf + m->strused;
 	size_t cap = sizeof m->strbuf - m->strused, o = 0;
@@ -222,7 +244,7 @@ static int txt_rdata(struct ctx *x, struct cur *rd, struct sd_dns_rr *rr, const 
 		uint8_t n = cur_u8(rd);
 		const uint8_t *p = cur_take(rd, n);
 		if (!p)
-			return fail(x, SD_E_MALFORMED, "%s: TXT string runs past rdlen", where);
+			return fail(x, SD_E_MALFORMED, "%s: TXT string runs past rdlen", wstr(where, wb));
 		if (!rr || full)
 			continue;
 		if (!first && !put(out, cap, &o, " ", 1))
@@ -246,7 +268,7 @@ static int txt_rdata(struct ctx *x, struct cur *rd, struct sd_dns_rr *rr, const 
 	if (!rr)
 		return SD_OK;
 	if (full || cap == 0)
-		return fail(x, SD_E_LIMIT, "%s: TXT text: string arena full", where);
+		return fail(x, SD_E_LIMIT, "%s: TXT text: string arena full", wstr(where, wb));
 	out[o] = '\0';
 	m->strused += o + 1;
 	rr->u.txt.text = out;
@@ -256,9 +278,10 @@ static int txt_rdata(struct ctx *x, struct cur *rd, struct sd_dns_rr *rr, const 
 /* Decodes rdata of the known types from rd (a window of exactly rdlen
  * bytes); rr is NULL for a record that is only walked. */
 static int rdata(struct ctx *x, struct cur *rd, uint16_t type, struct sd_dns_rr *rr, uint8_t section,
-		 uint32_t ttl, const char *where)
+		 uint32_t ttl, const struct where *where)
 {
-	char fw[64];
+	char wb[WHERE_LEN];
+	struct where fw = *where;
 	const char *dummy = NULL;
 	int keep = rr != NULL;
 	size_t rdlen = cur_left(rd);
@@ -267,7 +290,7 @@ static int rdata(struct ctx *x, struct cur *rd, uint16_t type, struct sd_dns_rr 
 	case SD_DNS_T_AAAA: {
 		size_t want = type == SD_DNS_T_A ? 4 : 16;
 		if (rdlen != want)
-			return fail(x, SD_E_MALFORMED, "%s: %s rdlen %zu, expected %zu", where,
+			return fail(x, SD_E_MALFORMED, "%s: %s rdlen %zu, expected %zu", wstr(where, wb),
 				    type == SD_DNS_T_A ? "A" : "AAAA", rdlen, want);
 		if (rr) {
 			rr->u.addr.family = type == SD_DNS_T_A ? 4 : 6;
@@ -280,17 +303,16 @@ static int rdata(struct ctx *x, struct cur *rd, uint16_t type, struct sd_dns_rr 
 	case SD_DNS_T_CNAME:
 	case SD_DNS_T_NS:
 	case SD_DNS_T_PTR:
-		snprintf(fw, sizeof fw, "%s: %s target", where,
-			 type == SD_DNS_T_CNAME ? "CNAME" : type == SD_DNS_T_NS ? "NS" : "PTR");
-		if (name_field(x, rd, keep ? &rr->u.target : &dummy, keep, fw))
+		fw.field = type == SD_DNS_T_CNAME ? "CNAME target" : type == SD_DNS_T_NS ? "NS target" : "PTR target";
+		if (name_field(x, rd, keep ? &rr->u.target : &dummy, keep, &fw))
 			return x->m->status;
 		break;
 	case SD_DNS_T_MX: {
 		uint16_t pref = cur_be16(rd);
 		if (!cur_ok(rd))
-			return fail(x, SD_E_MALFORMED, "%s: MX preference runs past rdlen", where);
-		snprintf(fw, sizeof fw, "%s: MX exchange", where);
-		if (name_field(x, rd, keep ? &rr->u.mx.exchange : &dummy, keep, fw))
+			return fail(x, SD_E_MALFORMED, "%s: MX preference runs past rdlen", wstr(where, wb));
+		fw.field = "MX exchange";
+		if (name_field(x, rd, keep ? &rr->u.mx.exchange : &dummy, keep, &fw))
 			return x->m->status;
 		if (rr)
 			rr->u.mx.preference = pref;
@@ -299,9 +321,9 @@ static int rdata(struct ctx *x, struct cur *rd, uint16_t type, struct sd_dns_rr 
 	case SD_DNS_T_SRV: {
 		uint16_t pri = cur_be16(rd), w = cur_be16(rd), port = cur_be16(rd);
 		if (!cur_ok(rd))
-			return fail(x, SD_E_MALFORMED, "%s: SRV fields run past rdlen", where);
-		snprintf(fw, sizeof fw, "%s: SRV target", where);
-		if (name_field(x, rd, keep ? &rr->u.srv.target : &dummy, keep, fw))
+			return fail(x, SD_E_MALFORMED, "%s: SRV fields run past rdlen", wstr(where, wb));
+		fw.field = "SRV target";
+		if (name_field(x, rd, keep ? &rr->u.srv.target : &dummy, keep, &fw))
 			return x->m->status;
 		if (rr) {
 			rr->u.srv.priority = pri;
@@ -312,17 +334,17 @@ static int rdata(struct ctx *x, struct cur *rd, uint16_t type, struct sd_dns_rr 
 	}
 	case SD_DNS_T_SOA: {
 		const char *mn = empty, *rn = empty;
-		snprintf(fw, sizeof fw, "%s: SOA mname", where);
-		if (name_field(x, rd, &mn, keep, fw))
+		fw.field = "SOA mname";
+		if (name_field(x, rd, &mn, keep, &fw))
 			return x->m->status;
-		snprintf(fw, sizeof fw, "%s: SOA rname", where);
-		if (name_field(x, rd, &rn, keep, fw))
+		fw.field = "SOA rname";
+		if (name_field(x, rd, &rn, keep, &fw))
 			return x->m->status;
 		uint32_t v[5];
 		for (int i = 0; i < 5; i++)
 			v[i] = cur_be32(rd);
 		if (!cur_ok(rd))
-			return fail(x, SD_E_MALFORMED, "%s: SOA fields run past rdlen", where);
+			return fail(x, SD_E_MALFORMED, "%s: SOA fields run past rdlen", wstr(where, wb));
 		if (rr) {
 			rr->u.soa.mname = mn;
 			rr->u.soa.rname = rn;
@@ -345,7 +367,7 @@ static int rdata(struct ctx *x, struct cur *rd, uint16_t type, struct sd_dns_rr 
 			uint16_t olen = cur_be16(rd);
 			cur_skip(rd, olen);
 			if (!cur_ok(rd))
-				return fail(x, SD_E_MALFORMED, "%s: OPT option runs past rdlen", where);
+				return fail(x, SD_E_MALFORMED, "%s: OPT option runs past rdlen", wstr(where, wb));
 		}
 		uint8_t ext = (uint8_t)(ttl >> 24);
 		if (rr) {
@@ -366,7 +388,7 @@ static int rdata(struct ctx *x, struct cur *rd, uint16_t type, struct sd_dns_rr 
 		break;
 	}
 	if (cur_left(rd))
-		return fail(x, SD_E_MALFORMED, "%s: %zu bytes left over", where, cur_left(rd));
+		return fail(x, SD_E_MALFORMED, "%s: %zu bytes left over", wstr(where, wb), cur_left(rd));
 	return SD_OK;
 }
 
@@ -377,7 +399,7 @@ static int parse_rr(struct ctx *x, struct cur *c, uint8_t section, unsigned idx,
 {
 	struct sd_dns_msg *m = x->m;
 	const char *sn = sect_name[section];
-	char where[48];
+	struct where where = { sn, idx, "name", NULL };
 	if (cur_left(c) == 0)
 		return fail(x, short_status(x), "%s %u of %u: %s", sn, idx, count, short_why(x));
 	struct sd_dns_rr tmp, *rr = NULL;
@@ -387,8 +409,7 @@ static int parse_rr(struct ctx *x, struct cur *c, uint8_t section, unsigned idx,
 		rr->section = section;
 	}
 	const char *owner = empty;
-	snprintf(where, sizeof where, "%s %u name", sn, idx);
-	if (name_field(x, c, &owner, rr != NULL, where))
+	if (name_field(x, c, &owner, rr != NULL, &where))
 		return m->status;
 	uint16_t type = cur_be16(c), cls = cur_be16(c);
 	uint32_t ttl = cur_be32(c);
@@ -411,9 +432,9 @@ static int parse_rr(struct ctx *x, struct cur *c, uint8_t section, unsigned idx,
 		rr->rdlen = rdlen;
 		rr->name = owner;
 	}
-	snprintf(where, sizeof where, "%s %u rdata", sn, idx);
+	where.part = "rdata";
 	x->rdwin = &rd;
-	int st = rdata(x, &rd, type, rr, section, ttl, where);
+	int st = rdata(x, &rd, type, rr, section, ttl, &where);
 	x->rdwin = NULL;
 	if (st)
 		return m->status;
@@ -427,12 +448,11 @@ static int parse_rr(struct ctx *x, struct cur *c, uint8_t section, unsigned idx,
 static int parse_question(struct ctx *x, struct cur *c, unsigned idx, unsigned count)
 {
 	struct sd_dns_msg *m = x->m;
-	char where[40];
+	struct where where = { "question", idx, "name", NULL };
 	if (cur_left(c) == 0)
 		return fail(x, short_status(x), "question %u of %u: %s", idx, count, short_why(x));
 	const char *qn = empty;
-	snprintf(where, sizeof where, "question %u name", idx);
-	if (name_field(x, c, &qn, idx == 1, where))
+	if (name_field(x, c, &qn, idx == 1, &where))
 		return m->status;
 	uint16_t t = cur_be16(c), k = cur_be16(c);
 	if (!cur_ok(c))
