@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -45,6 +46,11 @@ struct input {
 	size_t pren, prepos;
 	int err; /* latched: msg says why */
 	char msg[160];
+	/* plain seekable pcapng: read with pread from offset pr_off (pr_read) */
+	uint8_t *pr_buf;
+	size_t pr_n, pr_pos;
+	off_t pr_off;
+	int pr_eof;
 };
 
 static void in_fail(struct input *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -125,6 +131,55 @@ static size_t in_read(void *ctx, void *vbuf, size_t n)
 		buf[got++] = in->pre[in->prepos++];
 	if (got < n)
 		got += dec_read(in, buf + got, n - got);
+	return got;
+}
+
+/*
+ * The pcapng reader asks for each block in two small reads; through stdio
+ * each costs a locked fread and a copy out of a buffer that is never aligned
+ * with ours. A plain file (not gzip, seekable) is instead read here with
+ * pread in 1 MiB pieces from the offset where the capture starts (the bytes
+ * peeked for detection are simply read again). Same contract as in_read.
+ */
+#define PR_BUF (1u << 20)
+
+/* A regular file behind a descriptor: pread can read it. */
+static int plain_file(FILE *fp)
+{
+	struct stat st;
+	int fd = fileno(fp);
+	return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static size_t pr_read(void *ctx, void *vbuf, size_t n)
+{
+	struct input *in = ctx;
+	uint8_t *buf = vbuf;
+	size_t got = 0;
+	while (got < n) {
+		if (in->pr_pos == in->pr_n) {
+			if (in->pr_eof || in->err)
+				break;
+			ssize_t r = pread(fileno(in->fp), in->pr_buf, PR_BUF, in->pr_off);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0) {
+				in_fail(in, "read error: %s", strerror(errno));
+				break;
+			}
+			if (r == 0) {
+				in->pr_eof = 1; /* sticky, as stdio's end of file */
+				break;
+			}
+			in->pr_off += r;
+			in->pr_n = (size_t)r;
+			in->pr_pos = 0;
+		}
+		size_t k = in->pr_n - in->pr_pos < n - got ? in->pr_n - in->pr_pos : n - got;
+		memcpy(buf + got, in->pr_buf + in->pr_pos, k);
+		in->pr_pos += k;
+		got += k;
+	}
 	return got;
 }
 
@@ -379,6 +434,7 @@ static void free_source(struct sd_source *s)
 	if (s->in.gz)
 		inflateEnd(&s->in.z);
 	free(s->in.zin);
+	free(s->in.pr_buf);
 	free(s->ckbuf); /* only after the streams using them are closed */
 	free(s->vbuf);
 	free(s->name);
@@ -435,7 +491,7 @@ static int open_pcap(struct sd_source *s, long pos0, char *err, size_t errlen)
 	s->pcap_owns = 1;
 	s->ops = &pcap_ops;
 	/* fields are read as little-endian explicitly, so any host can use it */
-	if (fast && fp == s->in.fp && pcap_snapshot(s->pc) > 0) {
+	if (fast && fp == s->in.fp && plain_file(fp) && pcap_snapshot(s->pc) > 0) {
 		off_t at = ftello(fp);
 		if (at >= 0 && (s->fbuf = malloc(FAST_BUF)) != NULL) {
 			s->foff = at;
@@ -508,7 +564,12 @@ static struct sd_source *open_any(FILE *fp, void *vbuf, const char *name, char *
 
 	if (kind == 2) {
 		char reason[256];
-		s->png = sd_pcapng_open(in_read, &s->in, reason, sizeof reason);
+		sd_pcapng_read_fn rd = in_read;
+		if (!s->in.gz && pos0 >= 0 && plain_file(s->in.fp) && (s->in.pr_buf = malloc(PR_BUF)) != NULL) {
+			s->in.pr_off = pos0;
+			rd = pr_read;
+		}
+		s->png = sd_pcapng_open(rd, &s->in, reason, sizeof reason);
 		if (!s->png) {
 			set_err(err, errlen, "%s: %s", name, s->in.err ? s->in.msg : reason);
 			goto fail;
