@@ -193,8 +193,27 @@ static int cmp_attempt(const void *x, const void *y)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
+/* The pipeline over the file, fingerprinting it on the way when asked. */
+static void run_pipeline(const char *path, unsigned flags, const struct sd_pipeline_opts *po, sd_event_fn fn,
+			 void *ud, struct sd_capture_result *r)
+{
+	if (!(flags & SD_AN_FP)) {
+		sd_pipeline_run_file(path, po, fn, ud, &r->run);
+		return;
+	}
+	struct sd_fp_reader *fr;
+	FILE *fp = sd_fp_open(path, (flags & SD_AN_SHA256) != 0, &fr, r->run.error, sizeof r->run.error);
+	if (!fp) {
+		r->run.status = -1;
+		return;
+	}
+	sd_pipeline_run_stream(fp, path, po, fn, ud, &r->run); /* closes fp: the hash is final */
+	r->have_fp = sd_fp_result(fr, &r->fp) == 0;
+	sd_fp_free(fr);
+}
+
 int sd_analyze_file(const char *path, const struct sd_pipeline_opts *po, const struct sd_attempt_opts *ao,
-		    struct sd_capture_result *r)
+		    unsigned flags, struct sd_capture_result *r)
 {
 	memset(r, 0, sizeof *r);
 	int64_t t0 = sd_monotonic_ns();
@@ -210,7 +229,7 @@ int sd_analyze_file(const char *path, const struct sd_pipeline_opts *po, const s
 		r->run.status = -1;
 		return -1;
 	}
-	sd_pipeline_run_file(path, po, sd_attempts_event_fn, set, &r->run);
+	run_pipeline(path, flags, po, sd_attempts_event_fn, set, r);
 	sd_attempts_finish(set);
 	size_t cap = 0;
 	struct sd_attempt *a;
@@ -298,7 +317,7 @@ static void stream_event(void *ud, const struct sd_event *ev)
 }
 
 int sd_analyze_file_stream(const char *path, const struct sd_pipeline_opts *po,
-			   const struct sd_attempt_opts *ao, sd_attempt_sink emit, void *ud,
+			   const struct sd_attempt_opts *ao, unsigned flags, sd_attempt_sink emit, void *ud,
 			   struct sd_capture_result *r)
 {
 	memset(r, 0, sizeof *r);
@@ -320,7 +339,7 @@ int sd_analyze_file_stream(const char *path, const struct sd_pipeline_opts *po,
 		r->run.status = -1;
 		return -1;
 	}
-	sd_pipeline_run_file(path, po, stream_event, &st, &r->run);
+	run_pipeline(path, flags, po, stream_event, &st, r);
 	sd_attempts_finish(st.set);
 	stream_drain(&st);
 	/* Whatever is left (ids skipped by a lost attempt): in order. */

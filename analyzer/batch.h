@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "attempt.h"
+#include "fingerprint.h"
 #include "pipeline.h"
 
 /* Do the first bytes say pcap (µs or ns, either byte order), pcapng or
@@ -43,14 +44,21 @@ struct sd_capture_result {
 	struct sd_attempt **attempts;      /* completed attempts, ascending id */
 	size_t nattempts;
 	int64_t elapsed_ns;                /* wall time of the analysis (monotonic clock) */
+	struct sd_fp fp;                   /* with SD_AN_FP: the file's fingerprint */
+	int have_fp;
 };
+
+/* flags for the analyses below: fingerprint the file (fingerprint.h) in the
+ * same pass that reads it, instead of reading it twice. */
+#define SD_AN_FP 1u     /* XXH3-128 */
+#define SD_AN_SHA256 2u /* and SHA-256 (with SD_AN_FP) */
 
 /* Reads one capture through the pipeline and the sign-in reconstruction
  * (a private sd_attempts in queue mode; ao->on_done is ignored). A read
  * error part-way keeps the attempts seen before it. Returns r->run.status;
  * when the reconstruction cannot be set up, -1 with run.error saying why. */
 int sd_analyze_file(const char *path, const struct sd_pipeline_opts *po, const struct sd_attempt_opts *ao,
-		    struct sd_capture_result *r);
+		    unsigned flags, struct sd_capture_result *r);
 void sd_capture_result_free(struct sd_capture_result *r);
 
 /* The same, streaming: each completed attempt is handed to emit (which
@@ -61,7 +69,7 @@ void sd_capture_result_free(struct sd_capture_result *r);
  * empty; r->nattempts counts what was emitted. */
 typedef void (*sd_attempt_sink)(void *ud, struct sd_attempt *a);
 int sd_analyze_file_stream(const char *path, const struct sd_pipeline_opts *po,
-			   const struct sd_attempt_opts *ao, sd_attempt_sink emit, void *ud,
+			   const struct sd_attempt_opts *ao, unsigned flags, sd_attempt_sink emit, void *ud,
 			   struct sd_capture_result *r);
 
 /* Calls work(ud, i) for every i in [0, n) on `jobs` threads, and done(ud, i)

@@ -94,15 +94,9 @@ static void usage(FILE *out)
 
 /* ------------------------------------------------------------- workers */
 
-/* The capture's fingerprint, computed on a thread of its own. */
-struct hash_job {
-	const struct an *c;
-	const char *path;
-	struct item *it;
-};
-
-/* Fingerprints the file into it; an unreadable file fails again, with its
- * reason, when it is analysed. */
+/* Fingerprints the file into it before it is analysed (--skip-known needs
+ * it first); an unreadable file fails again, with its reason, when it is
+ * analysed. */
 static void fingerprint(const struct an *c, const char *path, struct item *it)
 {
 	char err[256];
@@ -111,11 +105,24 @@ static void fingerprint(const struct an *c, const char *path, struct item *it)
 		it->size = it->fp.size;
 }
 
-static void *hash_thread(void *arg)
+/* What the analysis fingerprints on its way through the file: nothing
+ * without a store or when it is known already, else XXH3-128 (SHA-256 too
+ * when asked for) in the same pass that reads it, so the file is read once. */
+static unsigned an_flags(const struct an *c, const struct item *it)
 {
-	struct hash_job *h = arg;
-	fingerprint(h->c, h->path, h->it);
-	return NULL;
+	if (!c->store || it->have_fp)
+		return 0;
+	return SD_AN_FP | (c->want_sha256 ? SD_AN_SHA256 : 0);
+}
+
+/* Takes the fingerprint the analysis computed, if it did. */
+static void take_fp(struct item *it)
+{
+	if (!it->have_fp && it->res.have_fp) {
+		it->fp = it->res.fp;
+		it->have_fp = 1;
+		it->size = it->fp.size;
+	}
 }
 
 /* One attempt's text or JSON. */
@@ -150,37 +157,22 @@ static void work(void *ud, size_t i)
 	struct an *c = ud;
 	struct item *it = &c->items[i];
 	const char *path = c->in.paths[i];
-	if (c->store && !c->skip_known) {
-		/* Nothing needs the fingerprint before the writer stores the
-		 * result: hash on another core while this one analyses (SHA-256,
-		 * when asked for, costs more than the analysis; docs/performance.md).
-		 * --skip-known needs it first. */
-		struct hash_job h = { c, path, it };
-		pthread_t th;
-		if (pthread_create(&th, NULL, hash_thread, &h) == 0) {
-			sd_analyze_file(path, &c->po, &c->ao, &it->res);
-			render(c, it);
-			pthread_join(th, NULL);
-			return;
-		}
-	}
-	if (c->store) {
-		/* Hashing reads the file once more; it runs here, in parallel,
-		 * not in the writer. */
+	if (c->store && c->skip_known) {
 		fingerprint(c, path, it);
-		if (c->skip_known && it->have_fp) {
+		if (it->have_fp) {
 			pthread_mutex_lock(&c->store_mu);
 			it->skipped = sd_store_known(c->store, &it->fp) == 1;
 			pthread_mutex_unlock(&c->store_mu);
 			if (it->skipped)
 				return;
 		}
-	} else {
+	} else if (!c->store) {
 		struct stat st;
 		if (stat(path, &st) == 0)
 			it->size = (uint64_t)st.st_size;
 	}
-	sd_analyze_file(path, &c->po, &c->ao, &it->res);
+	sd_analyze_file(path, &c->po, &c->ao, an_flags(c, it), &it->res);
+	take_fp(it);
 	render(c, it);
 }
 
@@ -378,6 +370,7 @@ static void done(void *ud, size_t i)
  * reads on: attempts are printed here, in order, then handed over through
  * a bounded queue (memory stays flat) and freed by the writer. */
 #define WQ_MAX 64
+#define WQ_WAKE 16 /* wake the writer for this many: a wake-up per attempt cost the reader a futex call each */
 
 struct writer {
 	pthread_t th;
@@ -405,8 +398,8 @@ static void *writer_main(void *arg)
 		}
 		struct sd_attempt *a = w->q[w->head];
 		w->head = (w->head + 1) % WQ_MAX;
-		w->n--;
-		pthread_cond_signal(&w->room);
+		if (w->n-- == WQ_MAX) /* the reader waits for room only on a full queue */
+			pthread_cond_signal(&w->room);
 		pthread_mutex_unlock(&w->mu);
 		if (!w->store_err && sd_store_attempt(w->store, w->capture_id, a, w->err, sizeof w->err) != 0)
 			w->store_err = 1;
@@ -436,7 +429,8 @@ static void writer_push(struct writer *w, struct sd_attempt *a)
 		pthread_cond_wait(&w->room, &w->mu);
 	w->q[(w->head + w->n) % WQ_MAX] = a;
 	w->n++;
-	pthread_cond_signal(&w->more);
+	if (w->n == WQ_WAKE || w->n == WQ_MAX)
+		pthread_cond_signal(&w->more);
 	pthread_mutex_unlock(&w->mu);
 }
 
@@ -492,9 +486,6 @@ static void run_streaming(struct an *c)
 		struct stream_ctx s;
 		memset(&s, 0, sizeof s);
 		s.c = c;
-		pthread_t th;
-		struct hash_job h = { c, path, it };
-		int hashing = 0;
 		struct writer w;
 		if (c->store) {
 			struct sd_store_capture sc = { path, 0, it->have_fp ? &it->fp : NULL, PACKAGE_VERSION,
@@ -504,15 +495,14 @@ static void run_streaming(struct an *c)
 				s.store_err = 1;
 			else if (writer_start(&w, c->store, s.capture_id) == 0)
 				s.w = &w;
-			if (!it->have_fp)
-				hashing = pthread_create(&th, NULL, hash_thread, &h) == 0;
 		} else {
 			struct stat st;
 			if (stat(path, &st) == 0)
 				it->size = (uint64_t)st.st_size;
 		}
 		capture_head(c, i);
-		sd_analyze_file_stream(path, &c->po, &c->ao, stream_sink, &s, &it->res);
+		sd_analyze_file_stream(path, &c->po, &c->ao, an_flags(c, it), stream_sink, &s, &it->res);
+		take_fp(it);
 		if (s.w) {
 			writer_finish(s.w);
 			if (s.w->store_err) {
@@ -520,8 +510,6 @@ static void run_streaming(struct an *c)
 				memcpy(s.err, s.w->err, sizeof s.err);
 			}
 		}
-		if (hashing)
-			pthread_join(th, NULL);
 		c->done++;
 		c->bytes += it->size;
 		capture_tail(c, i);

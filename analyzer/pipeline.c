@@ -653,18 +653,13 @@ void sd_pipeline_free(struct sd_pipeline *p)
 
 void sd_pipeline_stats(const struct sd_pipeline *p, struct sd_pipeline_stats *out) { *out = p->st; }
 
-int sd_pipeline_run_file(const char *path, const struct sd_pipeline_opts *opts, sd_event_fn fn, void *ud,
-			 struct sd_run_info *info)
+/* Runs an open source to its end (and closes it). */
+static int run_source(struct sd_source *src, const char *name, const struct sd_pipeline_opts *opts, sd_event_fn fn,
+		      void *ud, struct sd_run_info *info)
 {
-	memset(info, 0, sizeof *info);
-	struct sd_source *src = sd_source_open_file(path, info->error, sizeof info->error);
-	if (!src) {
-		info->status = -1;
-		return info->status;
-	}
 	struct sd_pipeline *p = sd_pipeline_new(opts, fn, ud);
 	if (!p) {
-		snprintf(info->error, sizeof info->error, "%s: out of memory", path);
+		snprintf(info->error, sizeof info->error, "%s: out of memory", name);
 		sd_source_close(src);
 		info->status = -1;
 		return info->status;
@@ -690,4 +685,28 @@ int sd_pipeline_run_file(const char *path, const struct sd_pipeline_opts *opts, 
 	sd_pipeline_free(p);
 	sd_source_close(src);
 	return info->status;
+}
+
+int sd_pipeline_run_file(const char *path, const struct sd_pipeline_opts *opts, sd_event_fn fn, void *ud,
+			 struct sd_run_info *info)
+{
+	memset(info, 0, sizeof *info);
+	struct sd_source *src = sd_source_open_file(path, info->error, sizeof info->error);
+	if (!src) {
+		info->status = -1;
+		return info->status;
+	}
+	return run_source(src, path, opts, fn, ud, info);
+}
+
+int sd_pipeline_run_stream(FILE *fp, const char *name, const struct sd_pipeline_opts *opts, sd_event_fn fn,
+			   void *ud, struct sd_run_info *info)
+{
+	memset(info, 0, sizeof *info);
+	struct sd_source *src = sd_source_open_stream(fp, name, info->error, sizeof info->error);
+	if (!src) {
+		info->status = -1;
+		return info->status;
+	}
+	return run_source(src, name, opts, fn, ud, info);
 }

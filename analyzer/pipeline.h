@@ -53,5 +53,10 @@ struct sd_run_info {
  * before it stand). Returns info->status. */
 int sd_pipeline_run_file(const char *path, const struct sd_pipeline_opts *opts, sd_event_fn fn, void *ud,
 			 struct sd_run_info *info);
+/* The same over a stream the caller opened (a fingerprinting reader, say):
+ * the pipeline owns it and closes it, even on failure; name is the file
+ * named in messages. */
+int sd_pipeline_run_stream(FILE *fp, const char *name, const struct sd_pipeline_opts *opts, sd_event_fn fn,
+			   void *ud, struct sd_run_info *info);
 
 #endif

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <stdarg.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -238,12 +239,6 @@ struct sd_source {
 	void *ckbuf;
 	int pcap_linktype;
 	int pcap_owns; /* pcap_close will fclose the stream libpcap was given */
-	/* classic pcap records read here (see fast_next), not by libpcap */
-	uint8_t *fbuf;
-	size_t fn, fpos;  /* bytes in fbuf, next record */
-	off_t foff;       /* file offset of fbuf[0] */
-	uint32_t fsnap;   /* libpcap's snapshot length: longer records go to it */
-	int fusec;        /* microsecond timestamps (scaled to ns) */
 	/* pcapng */
 	struct sd_pcapng *png;
 };
@@ -303,111 +298,6 @@ static void pcap_close_src(struct sd_source *s)
 
 static const struct src_ops pcap_ops = { pcap_next_frame, pcap_close_src };
 
-/*
- * libpcap costs ~530 instructions a record (two freads through stdio, a
- * copy into its buffer); the capture's own parsing costs less than that.
- * For a plain file in native byte order, version 2.4, of a link type whose
- * records libpcap passes through untouched, records are read here in 1 MiB
- * blocks (bypassing stdio, which would copy them once more) and handed out
- * in place. Anything else (a record longer than the
- * snapshot, a cut or unreadable record, the end) seeks the stream back to
- * that record and hands the rest of the file to libpcap, so every message
- * and odd case stays libpcap's.
- */
-#define FAST_READ (1u << 20)
-#define FAST_BUF (FAST_READ + 262144u + 16u) /* plus the longest record left over */
-
-static void fast_off(struct sd_source *s)
-{
-	free(s->fbuf);
-	s->fbuf = NULL;
-	s->ops = &pcap_ops;
-}
-
-/* Makes at least want bytes available from fpos if the file has them. */
-static void fast_fill(struct sd_source *s, size_t want)
-{
-	if (s->fn - s->fpos >= want)
-		return;
-	size_t keep = s->fn - s->fpos;
-	memmove(s->fbuf, s->fbuf + s->fpos, keep);
-	s->foff += (off_t)s->fpos;
-	s->fpos = 0;
-	s->fn = keep;
-	/* pread: the FILE (and libpcap, should it take over) never sees a
-	 * moved file offset */
-	while (s->fn < want) {
-		ssize_t got = pread(fileno(s->in.fp), s->fbuf + s->fn, FAST_READ, s->foff + (off_t)s->fn);
-		if (got <= 0)
-			break;
-		s->fn += (size_t)got;
-	}
-}
-
-/* Not a plain record here: libpcap reads on from this record. */
-static int fast_handoff(struct sd_source *s, struct sd_frame *out)
-{
-	off_t at = s->foff + (off_t)s->fpos;
-	fast_off(s);
-	if (fseeko(s->in.fp, at, SEEK_SET) != 0) {
-		snprintf(s->reason, sizeof s->reason, "cannot seek: %s", strerror(errno));
-		return -1;
-	}
-	return pcap_next_frame(s, out);
-}
-
-static int fast_next(struct sd_source *s, struct sd_frame *out)
-{
-	if (s->fn - s->fpos < 16)
-		fast_fill(s, 16);
-	struct cur c = cur_init(s->fbuf, s->fn);
-	cur_skip(&c, s->fpos);
-	struct cur h = cur_sub(&c, 16);
-	if (!cur_ok(&h))
-		return fast_handoff(s, out);
-	uint32_t caplen = cur_at_le32(&h, 8);
-	if (caplen > s->fsnap)
-		return fast_handoff(s, out);
-	if (cur_left(&c) < caplen) {
-		fast_fill(s, 16 + (size_t)caplen);
-		c = cur_init(s->fbuf, s->fn);
-		cur_skip(&c, s->fpos);
-		h = cur_sub(&c, 16);
-	}
-	const uint8_t *d = cur_take(&c, caplen);
-	if (!d)
-		return fast_handoff(s, out);
-	int64_t sec = (int32_t)cur_at_le32(&h, 0), frac = (int32_t)cur_at_le32(&h, 4);
-	out->ts_ns = sec * 1000000000 + (s->fusec ? frac * 1000 : frac);
-	out->caplen = caplen;
-	out->wirelen = cur_at_le32(&h, 12);
-	out->linktype = s->pcap_linktype;
-	out->ifindex = 0;
-	out->data = d;
-	s->fpos += 16 + (size_t)caplen;
-	return 1;
-}
-
-static void fast_close(struct sd_source *s)
-{
-	free(s->fbuf);
-	s->fbuf = NULL;
-	pcap_close_src(s);
-}
-
-static const struct src_ops fast_ops = { fast_next, fast_close };
-
-/* Link types whose records libpcap hands out as they are in the file. */
-static int fast_linktype(int lt)
-{
-	switch (lt) {
-	case 0: case 1: case 10: case 12: case 14: case 101: case 108: case 228: case 229:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 static int png_next_frame(struct sd_source *s, struct sd_frame *out)
 {
 	return sd_pcapng_next(s->png, out, s->reason, sizeof s->reason);
@@ -455,12 +345,6 @@ static int open_pcap(struct sd_source *s, long pos0, char *err, size_t errlen)
 	/* libpcap reports DLT_ values (RAW becomes 12); keep the file's own
 	 * LINKTYPE_ value, minus the FCS bits that share the field. */
 	s->pcap_linktype = cur_ok(&h) ? (int)(lt & 0x03FFFFFFu) : -1;
-	struct cur v = cur_init(s->in.pre, s->in.pren);
-	cur_skip(&v, 4);
-	uint16_t vmaj = cur_le16(&v), vmin = cur_le16(&v);
-	/* a little-endian file (its magic read big-endian is byte-swapped) */
-	int fast = cur_ok(&h) && cur_ok(&v) && (magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u) &&
-		   vmaj == 2 && vmin == 4 && lt == (uint32_t)s->pcap_linktype && fast_linktype(s->pcap_linktype);
 
 	FILE *fp;
 	if (!s->in.gz && pos0 >= 0 && fseek(s->in.fp, pos0, SEEK_SET) == 0) {
@@ -477,6 +361,7 @@ static int open_pcap(struct sd_source *s, long pos0, char *err, size_t errlen)
 		}
 		if (s->ckbuf)
 			setvbuf(s->ck, s->ckbuf, _IOFBF, STDIO_BUF);
+		__fsetlocking(s->ck, FSETLOCKING_BYCALLER);
 		fp = s->ck;
 	}
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
@@ -490,17 +375,6 @@ static int open_pcap(struct sd_source *s, long pos0, char *err, size_t errlen)
 	}
 	s->pcap_owns = 1;
 	s->ops = &pcap_ops;
-	/* fields are read as little-endian explicitly, so any host can use it */
-	if (fast && fp == s->in.fp && plain_file(fp) && pcap_snapshot(s->pc) > 0) {
-		off_t at = ftello(fp);
-		if (at >= 0 && (s->fbuf = malloc(FAST_BUF)) != NULL) {
-			s->foff = at;
-			s->fn = s->fpos = 0;
-			s->fsnap = (uint32_t)pcap_snapshot(s->pc);
-			s->fusec = magic == 0xd4c3b2a1u;
-			s->ops = &fast_ops;
-		}
-	}
 	return 0;
 }
 
@@ -517,6 +391,10 @@ static struct sd_source *open_any(FILE *fp, void *vbuf, const char *name, char *
 	}
 	s->in.fp = fp;
 	s->vbuf = vbuf;
+	/* Only this source reads the stream. Without this, once the process has
+	 * a second thread (the store's writer), every one of libpcap's two
+	 * freads per record takes and releases the stream's lock. */
+	__fsetlocking(fp, FSETLOCKING_BYCALLER);
 	long pos0 = ftell(fp); /* -1 for pipes: then we never seek */
 
 	s->in.rawn = raw_read(&s->in, s->in.rawpre, 2);

@@ -22,6 +22,7 @@
 struct sd_store;
 
 /* Opens (creating or migrating) the database: WAL mode, foreign keys on.
+ * The handle is not locked internally: one thread at a time may use it.
  * A database whose user_version is newer than this build is refused.
  * NULL with the reason in err. */
 struct sd_store *sd_store_open(const char *path, char *err, size_t errlen);
@@ -55,7 +56,9 @@ int64_t sd_store_begin(struct sd_store *st, const struct sd_store_capture *c, ch
 int sd_store_set_fingerprint(struct sd_store *st, int64_t capture_id, const struct sd_fp *fp, char *err,
 			     size_t errlen);
 /* Stores one completed attempt (steps, answers, connections, certificates,
- * findings) under the capture. 0 on success. */
+ * findings) under the capture. 0 on success; on failure rows of the attempt
+ * may remain, so an offline capture must then be rolled back whole
+ * (sd_store_abort); a live attempt is rolled back here. */
 int sd_store_attempt(struct sd_store *st, int64_t capture_id, const struct sd_attempt *a, char *err,
 		     size_t errlen);
 /* Fills the capture's read results (format, link types, frames, times,

@@ -126,7 +126,7 @@ static char *analyse(const char *capture, const struct case_opts *o, const char 
 	ao.err = err;
 	ao.errlen = sizeof err;
 	struct sd_capture_result r;
-	sd_analyze_file(capture, NULL, &ao, &r);
+	sd_analyze_file(capture, NULL, &ao, 0, &r);
 	struct sd_report_opts ro = { 0, 0 };
 	for (size_t i = 0; i < r.nattempts; i++) {
 		fputc('\n', m);

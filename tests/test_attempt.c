@@ -1070,7 +1070,7 @@ static void test_strings(void)
 static void test_addr_str(void)
 {
 	static const uint8_t v[] = { 0, 1, 9, 10, 99, 100, 101, 199, 200, 255 };
-	char got[64], want[64];
+	char out[64], want[64];
 	size_t nv = sizeof v;
 	for (size_t i = 0; i < nv * nv * nv * nv; i += 7) {
 		struct sd_addr a = { .family = 4 };
@@ -1081,9 +1081,9 @@ static void test_addr_str(void)
 		for (size_t len = 1; len <= 17; len++) {
 			if (!inet_ntop(AF_INET, a.a, want, (socklen_t)len))
 				snprintf(want, len, "-");
-			memset(got, 'x', sizeof got);
-			sd_addr_str(&a, got, len);
-			CU_ASSERT_STRING_EQUAL(got, want);
+			memset(out, 'x', sizeof out);
+			sd_addr_str(&a, out, len);
+			CU_ASSERT_STRING_EQUAL(out, want);
 		}
 	}
 	/* IPv6: every pattern of zero / small / 0xffff / mixed words, so each
@@ -1098,9 +1098,9 @@ static void test_addr_str(void)
 		for (size_t len = m % 5 ? 47 : 1; len <= 47; len++) {
 			if (!inet_ntop(AF_INET6, a.a, want, (socklen_t)len))
 				snprintf(want, len, "-");
-			memset(got, 'x', sizeof got);
-			sd_addr_str(&a, got, len);
-			CU_ASSERT_STRING_EQUAL(got, want);
+			memset(out, 'x', sizeof out);
+			sd_addr_str(&a, out, len);
+			CU_ASSERT_STRING_EQUAL(out, want);
 		}
 	}
 	uint32_t rnd = 12345;
@@ -1112,8 +1112,8 @@ static void test_addr_str(void)
 		}
 		if (!inet_ntop(n & 1 ? AF_INET6 : AF_INET, a.a, want, sizeof want))
 			snprintf(want, sizeof want, "-");
-		sd_addr_str(&a, got, sizeof got);
-		CU_ASSERT_STRING_EQUAL(got, want);
+		sd_addr_str(&a, out, sizeof out);
+		CU_ASSERT_STRING_EQUAL(out, want);
 	}
 	struct sd_addr x = { .family = 4, .a = { 192, 0, 2, 1 } }, y = x;
 	CU_ASSERT(sd_addr_eq(&x, &y));

@@ -590,6 +590,78 @@ static void test_fingerprint_of_file(void)
 	unlink(dbpath);
 }
 
+/* A large file is hashed on a thread a chunk behind the reader: small
+ * reads (served from stdio's buffer) and reads larger than the buffer
+ * (made straight into the caller's memory, hashed at once) mixed with seeks
+ * back and forth still give the one-shot digests. */
+static void test_fingerprint_large_file(void)
+{
+	fresh_path("fpbig");
+	size_t n = (20u << 20) + 12345;
+	unsigned char *data = malloc(n), *buf = malloc(3u << 20);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(data);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	uint64_t x = 88172645463325252ull;
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		data[i] = (unsigned char)x;
+	}
+	FILE *f = fopen(dbpath, "wb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(fwrite(data, 1, n, f), n);
+	fclose(f);
+	XXH128_canonical_t cx;
+	XXH128_canonicalFromHash(&cx, XXH3_128bits(data, n));
+	char want_x[33], want_s[65];
+	unsigned char md[32];
+	SHA256(data, n, md);
+	for (int i = 0; i < 16; i++)
+		snprintf(want_x + 2 * i, 3, "%02x", cx.digest[i]);
+	for (int i = 0; i < 32; i++)
+		snprintf(want_s + 2 * i, 3, "%02x", md[i]);
+
+	char err[256];
+	struct sd_fp_reader *r;
+	FILE *s = sd_fp_open(dbpath, 1, &r, err, sizeof err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	size_t off = 0, step = 0;
+	int same = 1;
+	while (off < n) {
+		/* 16 bytes, 1500, 64 KiB, 3 MiB (larger than stdio's buffer) */
+		static const size_t sizes[] = { 16, 1500, 65536, 3u << 20 };
+		size_t want = sizes[step++ % 4];
+		size_t got = fread(buf, 1, want, s);
+		same &= got > 0 && memcmp(buf, data + off, got) == 0;
+		off += got;
+		if (!got)
+			break;
+		if (step == 7) { /* back to the start and forward again */
+			CU_ASSERT_EQUAL(fseek(s, 0, SEEK_SET), 0);
+			CU_ASSERT_EQUAL(fseek(s, (long)off, SEEK_SET), 0);
+		}
+	}
+	CU_ASSERT(same);
+	CU_ASSERT_EQUAL(off, n);
+	fclose(s);
+	struct sd_fp fp;
+	CU_ASSERT_EQUAL(sd_fp_result(r, &fp), 0);
+	CU_ASSERT_STRING_EQUAL(fp.xxh128, want_x);
+	CU_ASSERT_STRING_EQUAL(fp.sha256, want_s);
+	CU_ASSERT_EQUAL(fp.size, n);
+	sd_fp_free(r);
+	/* closed after a part only: the rest is read at close */
+	s = sd_fp_open(dbpath, 0, &r, err, sizeof err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+	CU_ASSERT_EQUAL(fread(buf, 1, 5u << 10, s), 5u << 10);
+	fclose(s);
+	CU_ASSERT_EQUAL(sd_fp_result(r, &fp), 0);
+	CU_ASSERT_STRING_EQUAL(fp.xxh128, want_x);
+	sd_fp_free(r);
+	free(data);
+	free(buf);
+	unlink(dbpath);
+}
+
 /* A capture streamed while it is hashed gets its fingerprint last; an
  * earlier analysis of the same bytes is replaced then, inside the same
  * transaction. */
@@ -670,6 +742,7 @@ static const struct sd_test tests[] = {
 	SD_TEST(test_unreadable_capture_recorded),
 	SD_TEST(test_schema_doc_queries),
 	SD_TEST(test_fingerprint_of_file),
+	SD_TEST(test_fingerprint_large_file),
 	{ 0 },
 };
 
