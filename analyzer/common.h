@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 /* Status codes. Decoders keep "cut by the capture's snaplen" (TRUNC) apart
  * from "the bytes on the wire are wrong" (MALFORMED): only the first is the
@@ -21,6 +23,47 @@ enum sd_status {
 };
 
 const char *sd_status_str(int status);
+
+/* A write buffer in front of a FILE: the report and JSON writers append
+ * many short pieces, and a FILE call per piece cost more than the
+ * formatting (docs/performance.md). Set f and len = 0 to start. */
+struct sd_wbuf {
+	FILE *f;
+	size_t len;
+	char buf[4096];
+};
+
+static inline void sd_wbuf_flush(struct sd_wbuf *w)
+{
+	if (w->len)
+		fwrite(w->buf, 1, w->len, w->f);
+	w->len = 0;
+}
+
+/* v in decimal, as printf's %llu: the digits end at out + 20; returns
+ * where they start. */
+static inline char *sd_u64_dec(char out[20], uint64_t v)
+{
+	char *p = out + 20;
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return p;
+}
+
+static inline void sd_wbuf_put(struct sd_wbuf *w, const char *s, size_t n)
+{
+	if (n > sizeof w->buf - w->len) {
+		sd_wbuf_flush(w);
+		if (n > sizeof w->buf) {
+			fwrite(s, 1, n, w->f);
+			return;
+		}
+	}
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+}
 
 /* An IPv4 or IPv6 address; IPv4 lives in a[0..3]. */
 struct sd_addr {

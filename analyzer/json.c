@@ -4,37 +4,21 @@
 
 void sd_json_init(struct sd_json *j, FILE *f)
 {
-	j->f = f;
+	j->out.f = f;
+	j->out.len = 0;
 	j->depth = 0;
 	memset(j->need_comma, 0, sizeof j->need_comma);
-	j->len = 0;
 }
 
-static void flush(struct sd_json *j)
-{
-	if (j->len)
-		fwrite(j->buf, 1, j->len, j->f);
-	j->len = 0;
-}
+static void flush(struct sd_json *j) { sd_wbuf_flush(&j->out); }
 
-static inline void put(struct sd_json *j, const char *s, size_t n)
-{
-	if (n > sizeof j->buf - j->len) {
-		flush(j);
-		if (n > sizeof j->buf) {
-			fwrite(s, 1, n, j->f);
-			return;
-		}
-	}
-	memcpy(j->buf + j->len, s, n);
-	j->len += n;
-}
+static inline void put(struct sd_json *j, const char *s, size_t n) { sd_wbuf_put(&j->out, s, n); }
 
 static inline void put_c(struct sd_json *j, char c)
 {
-	if (j->len == sizeof j->buf)
+	if (j->out.len == sizeof j->out.buf)
 		flush(j);
-	j->buf[j->len++] = c;
+	j->out.buf[j->out.len++] = c;
 }
 
 /* The outermost value is complete: hand it to the FILE. */
@@ -156,8 +140,8 @@ static int word_special(uint64_t w)
 static void put_string(struct sd_json *j, const char *s, size_t len)
 {
 	put_c(j, '"');
-	/* locals: stores through char pointers would make the compiler reload j->len */
-	char *d = j->buf + j->len, *end = j->buf + sizeof j->buf;
+	/* locals: stores through char pointers would make the compiler reload j->out.len */
+	char *d = j->out.buf + j->out.len, *end = j->out.buf + sizeof j->out.buf;
 	size_t i = 0;
 	while (len - i >= 8 && end - d >= 8) {
 		uint64_t w;
@@ -170,7 +154,7 @@ static void put_string(struct sd_json *j, const char *s, size_t len)
 	}
 	while (i < len && d < end && plain((unsigned char)s[i]))
 		*d++ = s[i++];
-	j->len = (size_t)(d - j->buf);
+	j->out.len = (size_t)(d - j->out.buf);
 	if (i < len)
 		put_escaped(j, s + i, len - i);
 	put_c(j, '"');
@@ -182,11 +166,11 @@ static void put_string(struct sd_json *j, const char *s, size_t len)
 static void put_cstring(struct sd_json *j, const char *s)
 {
 	put_c(j, '"');
-	char *d = j->buf + j->len, *end = j->buf + sizeof j->buf;
+	char *d = j->out.buf + j->out.len, *end = j->out.buf + sizeof j->out.buf;
 	const char *p = s;
 	while (d < end && plain((unsigned char)*p))
 		*d++ = *p++;
-	j->len = (size_t)(d - j->buf);
+	j->out.len = (size_t)(d - j->out.buf);
 	if (*p)
 		put_escaped(j, p, strlen(p));
 	put_c(j, '"');
@@ -254,12 +238,8 @@ void sd_json_strn(struct sd_json *j, const char *key, const char *val, size_t le
 static void put_u64(struct sd_json *j, uint64_t v)
 {
 	char tmp[20];
-	size_t i = sizeof tmp;
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	put(j, tmp + i, sizeof tmp - i);
+	const char *d = sd_u64_dec(tmp, v);
+	put(j, d, (size_t)(tmp + sizeof tmp - d));
 }
 
 void sd_json_int(struct sd_json *j, const char *key, int64_t val)
@@ -307,7 +287,7 @@ void sd_json_double(struct sd_json *j, const char *key, double val)
 		put(j, tmp, (size_t)n);
 	} else { /* a huge value: let stdio print it whole */
 		flush(j);
-		fprintf(j->f, "%.6f", val);
+		fprintf(j->out.f, "%.6f", val);
 	}
 	done(j);
 }

@@ -10,16 +10,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common.h"
+
 #define SD_JSON_DEPTH 16
 
 /* Output is gathered in buf and reaches f when buf is full and when the
  * outermost value is complete, so f sees few large writes. */
 struct sd_json {
-	FILE *f;
 	int depth;
 	unsigned char need_comma[SD_JSON_DEPTH];
-	size_t len;
-	char buf[4096];
+	struct sd_wbuf out; /* handed to the FILE when the outermost value ends */
 };
 
 void sd_json_init(struct sd_json *j, FILE *f);

@@ -75,12 +75,8 @@ static inline void sb_puts(struct sb *b, const char *s) { sb_add(b, s, strlen(s)
 static void sb_u64(struct sb *b, uint64_t v)
 {
 	char tmp[20];
-	size_t i = sizeof tmp;
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	sb_add(b, tmp + i, sizeof tmp - i);
+	const char *d = sd_u64_dec(tmp, v);
+	sb_add(b, d, (size_t)(tmp + sizeof tmp - d));
 }
 
 /* printf's %lld, %d */
@@ -201,32 +197,14 @@ static size_t charlen(const char *s, size_t n)
 /* ------------------------------------------------------------- output */
 
 struct rw {
-	FILE *f;
+	struct sd_wbuf out; /* the report reaches the FILE in a few large writes */
 	int color;
 	struct sb clean; /* scratch for sanitize */
-	size_t outlen;
-	char out[8192]; /* the report reaches f in a few large writes */
 };
 
-static void rw_flush(struct rw *w)
-{
-	if (w->outlen)
-		fwrite(w->out, 1, w->outlen, w->f);
-	w->outlen = 0;
-}
+static void rw_flush(struct rw *w) { sd_wbuf_flush(&w->out); }
 
-static inline void rw_put(struct rw *w, const char *s, size_t n)
-{
-	if (n > sizeof w->out - w->outlen) {
-		rw_flush(w);
-		if (n > sizeof w->out) {
-			fwrite(s, 1, n, w->f);
-			return;
-		}
-	}
-	memcpy(w->out + w->outlen, s, n);
-	w->outlen += n;
-}
+static inline void rw_put(struct rw *w, const char *s, size_t n) { sd_wbuf_put(&w->out, s, n); }
 
 static void rw_spaces(struct rw *w, int n)
 {
@@ -1019,10 +997,10 @@ static void text_findings(struct rw *w, struct sb *b, const struct sd_attempt *a
 void sd_report_text(FILE *out, const struct sd_attempt *a, const struct sd_report_opts *o)
 {
 	struct rw w;
-	w.f = out;
+	w.out.f = out;
+	w.out.len = 0;
 	w.color = o && o->color;
 	w.clean = (struct sb){ NULL, 0, 0, 0 };
-	w.outlen = 0;
 	int verbose = o && o->verbose;
 	struct sb b = { NULL, 0, 0, 0 };
 	char ab[SD_ADDRSTRLEN];
