@@ -40,16 +40,16 @@ static inline void sd_wbuf_flush(struct sd_wbuf *w)
 	w->len = 0;
 }
 
-/* v in decimal, as printf's %llu: the digits end at out + 20; returns
- * where they start. */
-static inline char *sd_u64_dec(char out[20], uint64_t v)
+/* v in decimal, as printf's %llu, right-aligned in out[0..19]; returns
+ * the index of the first digit. */
+static inline size_t sd_u64_dec(char out[20], uint64_t v)
 {
-	char *p = out + 20;
+	size_t i = 20;
 	do {
-		*--p = (char)('0' + v % 10);
+		out[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	return p;
+	return i;
 }
 
 static inline void sd_wbuf_put(struct sd_wbuf *w, const char *s, size_t n)

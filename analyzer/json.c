@@ -238,8 +238,8 @@ void sd_json_strn(struct sd_json *j, const char *key, const char *val, size_t le
 static void put_u64(struct sd_json *j, uint64_t v)
 {
 	char tmp[20];
-	const char *d = sd_u64_dec(tmp, v);
-	put(j, d, (size_t)(tmp + sizeof tmp - d));
+	size_t i = sd_u64_dec(tmp, v);
+	put(j, tmp + i, sizeof tmp - i);
 }
 
 void sd_json_int(struct sd_json *j, const char *key, int64_t val)

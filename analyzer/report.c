@@ -75,8 +75,8 @@ static inline void sb_puts(struct sb *b, const char *s) { sb_add(b, s, strlen(s)
 static void sb_u64(struct sb *b, uint64_t v)
 {
 	char tmp[20];
-	const char *d = sd_u64_dec(tmp, v);
-	sb_add(b, d, (size_t)(tmp + sizeof tmp - d));
+	size_t i = sd_u64_dec(tmp, v);
+	sb_add(b, tmp + i, sizeof tmp - i);
 }
 
 /* printf's %lld, %d */
