@@ -365,7 +365,7 @@ static void done(void *ud, size_t i)
  * the first attempt to the end; its fingerprint is computed alongside and
  * set last, which replaces an earlier analysis of the same bytes.
  *
- * Storing an attempt (~25 rows, each a b-tree insert or three) costs about
+ * Storing an attempt (~13 rows, each a b-tree insert or three) costs about
  * as much as analysing it, so a writer thread stores while this thread
  * reads on: attempts are printed here, in order, then handed over through
  * a bounded queue (memory stays flat) and freed by the writer. */
