@@ -531,6 +531,19 @@ static void test_schema_doc_queries(void)
 	free(doc);
 }
 
+/* One-shot digests of data, as the streaming reader must match them. */
+static void want_digests(const unsigned char *data, size_t n, char want_x[33], char want_s[65])
+{
+	XXH128_canonical_t cx;
+	XXH128_canonicalFromHash(&cx, XXH3_128bits(data, n));
+	unsigned char md[32];
+	SHA256(data, n, md);
+	for (int i = 0; i < 16; i++)
+		snprintf(want_x + 2 * i, 3, "%02x", cx.digest[i]);
+	for (int i = 0; i < 32; i++)
+		snprintf(want_s + 2 * i, 3, "%02x", md[i]);
+}
+
 /* Fingerprints: the streaming reader, read whole, read in part, or read
  * with a seek back (as the capture reader does), always hashes each byte
  * of the file exactly once, and agrees with one-shot XXH3-128 / SHA-256. */
@@ -544,15 +557,8 @@ static void test_fingerprint_of_file(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	fwrite(data, 1, sizeof data, f);
 	fclose(f);
-	XXH128_canonical_t cx;
-	XXH128_canonicalFromHash(&cx, XXH3_128bits(data, sizeof data));
 	char want_x[33], want_s[65];
-	unsigned char md[32];
-	SHA256(data, sizeof data, md);
-	for (int i = 0; i < 16; i++)
-		snprintf(want_x + 2 * i, 3, "%02x", cx.digest[i]);
-	for (int i = 0; i < 32; i++)
-		snprintf(want_s + 2 * i, 3, "%02x", md[i]);
+	want_digests(data, sizeof data, want_x, want_s);
 
 	struct sd_fp fp;
 	char err[256];
@@ -610,15 +616,8 @@ static void test_fingerprint_large_file(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_EQUAL(fwrite(data, 1, n, f), n);
 	fclose(f);
-	XXH128_canonical_t cx;
-	XXH128_canonicalFromHash(&cx, XXH3_128bits(data, n));
 	char want_x[33], want_s[65];
-	unsigned char md[32];
-	SHA256(data, n, md);
-	for (int i = 0; i < 16; i++)
-		snprintf(want_x + 2 * i, 3, "%02x", cx.digest[i]);
-	for (int i = 0; i < 32; i++)
-		snprintf(want_s + 2 * i, 3, "%02x", md[i]);
+	want_digests(data, n, want_x, want_s);
 
 	char err[256];
 	struct sd_fp_reader *r;
