@@ -59,19 +59,8 @@ norm() {
 	awk '/^summary$/ { exit } /^attempt [0-9]+ / { n = $2 } NF { printf "%d\t%s\n", n, $0 }' "$@" |
 		sort -s -n -k1,1 | cut -f2-
 }
-# One line per attempt: client, domain, profile, verdict, how it ended, and
-# the findings as severity + code; sorted (two clients may start in either
-# order in a regenerated capture).
-sig() {
-	awk '
-	function out() { if (s != "") print s; s = "" }
-	/^attempt [0-9]+ / { out(); s = $4 " " $6 " " $8; inf = 0; next }
-	/^  verdict / { s = s " " $2 " (" $4 ")"; next }
-	/^findings:$/ { inf = 1; next }
-	/^[a-z].*:$/ { inf = 0 }
-	inf && /^  (ERROR|WARN |INFO ) / { s = s ", " $1 " " $2 }
-	END { out() }' "$@" | sort
-}
+# shared with the other end-to-end tests
+. "$top_srcdir/tests/attempt-sig.sh"
 nl=$'\n'
 verdicts() { sed -n 's/^  verdict \([A-Z_]*\) .*/\1/p' "$1" | paste -sd' ' -; }
 

@@ -23,17 +23,8 @@ if ! timeout 600 "$top_srcdir/captures/make-captures" -b "$top_builddir" -o "$ou
 	echo "FAIL: make-captures"
 	exit 1
 fi
-# One line per attempt: client, domain, profile, verdict (how it ended), findings.
-sig() {
-	awk '
-	function out() { if (s != "") print s; s = "" }
-	/^attempt [0-9]+ / { out(); s = $4 " " $6 " " $8; inf = 0; next }
-	/^  verdict / { s = s " " $2 " (" $4 ")"; next }
-	/^findings:$/ { inf = 1; next }
-	/^[a-z].*:$/ { inf = 0 }
-	inf && /^  (ERROR|WARN |INFO ) / { s = s ", " $1 " " $2 }
-	END { out() }' "$@" | sort
-}
+# shared with the other end-to-end tests
+. "$top_srcdir/tests/attempt-sig.sh"
 same=0
 fail=0
 for e in "$top_srcdir"/captures/*.expected; do
