@@ -11,6 +11,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* fopencookie */
 #endif
+#include "config.h"
 #include "fingerprint.h"
 
 #include <errno.h>
@@ -21,6 +22,9 @@
 #include <sys/types.h>
 #include <unistd.h>
 #include <xxhash.h>
+#if defined(HAVE_XXH_X86DISPATCH_H) && defined(HAVE_XXH3_128BITS_UPDATE_DISPATCH)
+#include <xxh_x86dispatch.h> /* XXH3_128bits_update -> the widest vector unit this CPU has */
+#endif
 
 #define FP_BUF (1u << 20) /* stdio buffer: big reads, few calls */
 
