@@ -5,11 +5,12 @@
  * "sipdisc report". Every statement is prepared with bound parameters:
  * names taken from packets never become SQL text.
  */
-#define _GNU_SOURCE /* fmemopen, gmtime_r */
+#define _GNU_SOURCE /* open_memstream, gmtime_r */
 #include "store.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -205,6 +206,11 @@ struct sd_store {
 	sqlite3_stmt *q[Q__COUNT];
 	int in_txn;  /* an offline capture's transaction is open */
 	int live;    /* the open capture commits per attempt */
+	FILE *qf;    /* steps.queries is written here, rewound for each step */
+	char *qbuf;
+	size_t qlen;
+	int64_t iso_sec; /* the second whose text is in iso_text (-1: none) */
+	char iso_text[24];
 };
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -284,11 +290,24 @@ static int migrate(struct sd_store *st, const char *path, char *err, size_t errl
 	return 0;
 }
 
+/* SQLite's memory statistics take a global mutex in every malloc and
+ * free; nothing here reads them. Only possible before SQLite starts. */
+static void sqlite_setup(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 struct sd_store *sd_store_open(const char *path, char *err, size_t errlen)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, sqlite_setup);
 	struct sd_store *st = calloc(1, sizeof *st);
 	if (!st) {
 		seterr(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	st->iso_sec = -1;
+	st->qf = open_memstream(&st->qbuf, &st->qlen);
+	if (!st->qf) {
+		seterr(err, errlen, "%s: out of memory", path);
+		free(st);
 		return NULL;
 	}
 	/* NOMUTEX: callers hand the handle from thread to thread but never use
@@ -331,23 +350,36 @@ void sd_store_close(struct sd_store *st)
 	for (int i = 0; i < Q__COUNT; i++)
 		sqlite3_finalize(st->q[i]);
 	sqlite3_close(st->db);
+	fclose(st->qf);
+	free(st->qbuf);
 	free(st);
 }
 
 /* ------------------------------------------------------------ helpers */
 
 /* ISO-8601 UTC with microseconds: sortable text that sqlite's date
- * functions understand. */
-static const char *iso_ns(int64_t ns, char *buf, size_t len)
+ * functions understand. The rows of an attempt mostly share their second,
+ * so its text is kept: gmtime_r and strftime once per second, not per row. */
+static const char *iso_ns(struct sd_store *st, int64_t ns, char buf[40])
 {
 	if (ns <= 0)
 		return NULL;
-	time_t s = (time_t)(ns / 1000000000LL);
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	char d[32];
-	strftime(d, sizeof d, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%06dZ", d, (int)((ns % 1000000000LL) / 1000));
+	int64_t sec = ns / 1000000000LL;
+	if (sec != st->iso_sec) {
+		time_t t = (time_t)sec;
+		struct tm tm;
+		if (!gmtime_r(&t, &tm) || strftime(st->iso_text, sizeof st->iso_text, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+			return NULL;
+		st->iso_sec = sec;
+	}
+	size_t n = strlen(st->iso_text);
+	memcpy(buf, st->iso_text, n);
+	unsigned us = (unsigned)((ns % 1000000000LL) / 1000);
+	buf[n] = '.';
+	for (int i = 6; i >= 1; i--, us /= 10)
+		buf[n + (size_t)i] = (char)('0' + us % 10);
+	buf[n + 7] = 'Z';
+	buf[n + 8] = 0;
 	return buf;
 }
 
@@ -361,10 +393,13 @@ static const char *iso_s(int64_t s, char *buf, size_t len)
 	return buf;
 }
 
+/* SQLITE_STATIC: every value is bound and its statement run (which resets
+ * and clears the bindings) in the same function, while the text is alive;
+ * SQLite need not copy it. */
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, i);
 }
@@ -400,16 +435,22 @@ static int run(struct sd_store *st, sqlite3_stmt *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* "12,13,21". Numbers that do not fit whole are left out. */
 static void frames_list(const uint64_t *f, size_t n, char *buf, size_t len)
 {
 	size_t used = 0;
-	buf[0] = 0;
-	for (size_t i = 0; i < n && used < len; i++) {
-		int w = snprintf(buf + used, len - used, "%s%" PRIu64, i ? "," : "", f[i]);
-		if (w < 0)
+	for (size_t i = 0; i < n; i++) {
+		char d[20];
+		size_t k = sd_u64_dec(d, f[i]);
+		size_t w = (i ? 1 : 0) + (20 - k);
+		if (used + w >= len)
 			break;
-		used += (size_t)w;
+		if (i)
+			buf[used++] = ',';
+		memcpy(buf + used, d + k, 20 - k);
+		used += 20 - k;
 	}
+	buf[used] = 0;
 }
 
 /* ------------------------------------------------------------ writing */
@@ -538,29 +579,36 @@ static int64_t store_cert(struct sd_store *st, const struct sd_conn_cert *cc, ch
 static const char *section_str(uint8_t s) { return s == SD_DNS_AR ? "additional" : s == SD_DNS_NS ? "authority" : "answer"; }
 
 /* Every query of a step as a small JSON array: kept for audits without a
- * table of its own (users rarely join on single retransmissions). */
-static void queries_json(const struct sd_step *sp, char *buf, size_t len)
+ * table of its own (users rarely join on single retransmissions). Written
+ * with the JSON writer into the store's memory stream, rewound per step.
+ * Returns the text and its length in *n, or NULL (stored as NULL) when it
+ * is 64 KiB or more. */
+static const char *queries_json(struct sd_store *st, const struct sd_step *sp, size_t *n)
 {
-	FILE *m = fmemopen(buf, len, "w");
-	if (!m) {
-		buf[0] = 0;
-		return;
-	}
-	fputc('[', m);
+	rewind(st->qf);
+	struct sd_json j;
+	sd_json_init(&j, st->qf);
+	sd_json_arr(&j, NULL);
 	for (size_t i = 0; i < sp->nqueries; i++) {
 		const struct sd_query *q = &sp->queries[i];
 		char tb[16], ab[SD_ADDRSTRLEN];
-		fprintf(m, "%s{\"qname\":", i ? "," : "");
-		sd_json_write_string(m, q->qname, strlen(q->qname)); /* names come from packets */
-		fprintf(m, ",\"type\":\"%s\",\"frame\":%" PRIu64 ",\"resp_frame\":%" PRIu64
-			   ",\"rcode\":%d,\"server\":\"%s\",\"transport\":\"%s\",\"suffix_retry\":%d,\"retransmit\":%d}",
-			sd_dns_type_str(q->qtype, tb, sizeof tb), q->frame, q->resp_frame, q->rcode,
-			sd_addr_str(&q->server, ab, sizeof ab), q->transport == 6 ? "tcp" : "udp", q->suffix_retry,
-			q->retransmit);
+		sd_json_obj(&j, NULL);
+		sd_json_str(&j, "qname", q->qname); /* names come from packets: escaped */
+		sd_json_str(&j, "type", sd_dns_type_str(q->qtype, tb, sizeof tb));
+		sd_json_uint(&j, "frame", q->frame);
+		sd_json_uint(&j, "resp_frame", q->resp_frame);
+		sd_json_int(&j, "rcode", q->rcode);
+		sd_json_str(&j, "server", sd_addr_str(&q->server, ab, sizeof ab));
+		sd_json_str(&j, "transport", q->transport == 6 ? "tcp" : "udp");
+		sd_json_int(&j, "suffix_retry", q->suffix_retry);
+		sd_json_int(&j, "retransmit", q->retransmit);
+		sd_json_obj_end(&j);
 	}
-	fputc(']', m);
-	if (fclose(m) != 0 || strlen(buf) >= len - 1)
-		buf[0] = 0;
+	sd_json_arr_end(&j);
+	if (fflush(st->qf) != 0 || st->qlen >= 65535)
+		return NULL;
+	*n = st->qlen;
+	return st->qbuf;
 }
 
 static int store_step(struct sd_store *st, int64_t aid, size_t idx, const struct sd_step *sp, char *err,
@@ -568,12 +616,8 @@ static int store_step(struct sd_store *st, int64_t aid, size_t idx, const struct
 {
 	static const char *const states[] = { "pending", "answered", "unanswered" };
 	char tb[16], when[40];
-	char *qj = malloc(65536);
-	if (!qj) {
-		seterr(err, errlen, "out of memory");
-		return -1;
-	}
-	queries_json(sp, qj, 65536);
+	size_t qn = 0;
+	const char *qj = queries_json(st, sp, &qn);
 	sqlite3_stmt *s = st->q[Q_INS_STEP];
 	sqlite3_bind_int64(s, 1, aid);
 	sqlite3_bind_int(s, 2, (int)idx);
@@ -595,7 +639,7 @@ static int store_step(struct sd_store *st, int64_t aid, size_t idx, const struct
 	sqlite3_bind_int(s, 15, (int)sp->retries);
 	bind_frame(s, 16, sp->frame);
 	bind_frame(s, 17, sp->resp_frame);
-	bind_text(s, 18, iso_ns(sp->ts_ns, when, sizeof when));
+	bind_text(s, 18, iso_ns(st, sp->ts_ns, when));
 	sqlite3_bind_int64(s, 19, sp->ts_ns);
 	sqlite3_bind_int64(s, 20, sp->ts_done_ns);
 	sqlite3_bind_int(s, 21, sp->resolved);
@@ -603,10 +647,9 @@ static int store_step(struct sd_store *st, int64_t aid, size_t idx, const struct
 	bind_opt(s, 23, sp->canonical);
 	bind_idx(s, 24, sp->conn);
 	bind_opt(s, 25, sp->expected);
-	bind_opt(s, 26, qj);
-	int rc = run(st, s, err, errlen);
-	free(qj);
-	if (rc)
+	if (qj && qn)
+		sqlite3_bind_text(s, 26, qj, (int)qn, SQLITE_STATIC);
+	if (run(st, s, err, errlen))
 		return -1;
 	int64_t sid = sqlite3_last_insert_rowid(st->db);
 	sqlite3_stmt *a = st->q[Q_INS_ANSWER];
@@ -675,7 +718,7 @@ static int store_conn(struct sd_store *st, int64_t aid, size_t idx, const struct
 	bind_frame(s, 26, c->cert_frame);
 	bind_frame(s, 27, c->alert_frame);
 	bind_frame(s, 28, c->enc_frame);
-	bind_text(s, 29, iso_ns(c->ts_ns, when, sizeof when));
+	bind_text(s, 29, iso_ns(st, c->ts_ns, when));
 	sqlite3_bind_int64(s, 30, c->ts_ns);
 	sqlite3_bind_int64(s, 31, c->ts_end_ns);
 	sqlite3_bind_int64(s, 32, (sqlite3_int64)c->certs_total);
@@ -722,8 +765,8 @@ static int store_attempt_rows(struct sd_store *st, int64_t capture_id, const str
 	bind_opt(s, 7, a->profile_why);
 	bind_text(s, 8, sd_verdict_str(a->verdict));
 	bind_text(s, 9, sd_end_reason_str(a->end_reason));
-	bind_text(s, 10, iso_ns(a->ts_start_ns, t1, sizeof t1));
-	bind_text(s, 11, iso_ns(a->ts_end_ns, t2, sizeof t2));
+	bind_text(s, 10, iso_ns(st, a->ts_start_ns, t1));
+	bind_text(s, 11, iso_ns(st, a->ts_end_ns, t2));
 	sqlite3_bind_int64(s, 12, a->ts_start_ns);
 	sqlite3_bind_int64(s, 13, a->ts_end_ns);
 	bind_frame(s, 14, a->frame_first);
@@ -815,8 +858,8 @@ int sd_store_end(struct sd_store *st, int64_t capture_id, const struct sd_run_in
 	bind_opt(s, 2, run_info->format);
 	bind_opt(s, 3, lt);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)run_info->frames);
-	bind_text(s, 5, iso_ns(run_info->first_ts_ns, t1, sizeof t1));
-	bind_text(s, 6, iso_ns(run_info->last_ts_ns, t2, sizeof t2));
+	bind_text(s, 5, iso_ns(st, run_info->first_ts_ns, t1));
+	bind_text(s, 6, iso_ns(st, run_info->last_ts_ns, t2));
 	bind_text(s, 7, run_info->status == 0 ? "ok" : run_info->status == -1 ? "unreadable" : "read-error");
 	bind_opt(s, 8, run_info->status ? run_info->error : NULL);
 	if (run(st, s, err, errlen)) {
