@@ -264,7 +264,9 @@ static void tls_certificate(void *ud, const struct sd_tls_chain *chain, uint64_t
 {
 	struct dirst *d = tls_dir(ud);
 	struct sd_pipeline *p = d->c->p;
-	struct sd_cert *certs = calloc(chain->n ? chain->n : 1, sizeof *certs);
+	/* Not calloc: sd_x509_decode fills (or clears) each slot itself, and
+	 * clearing ~6 KB a certificate twice was 2.4% of a 1 GB analysis. */
+	struct sd_cert *certs = malloc((chain->n ? chain->n : 1) * sizeof *certs);
 	if (!certs)
 		return;
 	size_t n = 0;
