@@ -369,8 +369,14 @@ static void done(void *ud, size_t i)
  * as much as analysing it, so a writer thread stores while this thread
  * reads on: attempts are printed here, in order, then handed over through
  * a bounded queue (memory stays flat) and freed by the writer. */
-#define WQ_MAX 64
+#define WQ_MAX 256
 #define WQ_WAKE 16 /* wake the writer for this many: a wake-up per attempt cost the reader a futex call each */
+/* A reader that found the queue full sleeps until the writer has emptied
+ * it to here. Waking it at the first free slot made the two threads take
+ * turns, a futex wait and wake per attempt, whenever attempts came faster
+ * than they are stored (at the end of a capture, when every attempt still
+ * open completes at once). */
+#define WQ_ROOM (WQ_MAX / 2)
 
 struct writer {
 	pthread_t th;
@@ -379,6 +385,13 @@ struct writer {
 	struct sd_attempt *q[WQ_MAX];
 	size_t head, n;
 	int closing;
+	int full; /* the reader waits for the queue to drain to WQ_ROOM */
+	/* Stored attempts go back to the reader to be freed: they were
+	 * allocated there, and frees from the writer thread made both threads
+	 * queue for glibc's main arena lock (strace: ~900 futex waits on one
+	 * address per 1 GB capture). */
+	struct sd_attempt *done[WQ_MAX];
+	size_t ndone;
 	struct sd_store *store;
 	int64_t capture_id;
 	char err[512];
@@ -388,8 +401,12 @@ struct writer {
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
+	struct sd_attempt *prev = NULL; /* stored, not yet handed back */
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
+		if (prev) /* n + ndone <= WQ_MAX: the reader empties done at each push */
+			w->done[w->ndone++] = prev;
+		prev = NULL;
 		while (!w->n && !w->closing)
 			pthread_cond_wait(&w->more, &w->mu);
 		if (!w->n) {
@@ -398,13 +415,30 @@ static void *writer_main(void *arg)
 		}
 		struct sd_attempt *a = w->q[w->head];
 		w->head = (w->head + 1) % WQ_MAX;
-		if (w->n-- == WQ_MAX) /* the reader waits for room only on a full queue */
+		if (--w->n == WQ_ROOM && w->full) /* the reader waits for room only on a full queue */
 			pthread_cond_signal(&w->room);
 		pthread_mutex_unlock(&w->mu);
 		if (!w->store_err && sd_store_attempt(w->store, w->capture_id, a, w->err, sizeof w->err) != 0)
 			w->store_err = 1;
-		sd_attempt_free(a);
+		prev = a;
 	}
+}
+
+/* Moves what the writer has stored to out (w->mu held); the caller frees
+ * them with free_done after unlocking. */
+static size_t take_done(struct writer *w, struct sd_attempt **out)
+{
+	size_t n = w->ndone;
+	for (size_t i = 0; i < n; i++)
+		out[i] = w->done[i];
+	w->ndone = 0;
+	return n;
+}
+
+static void free_done(struct sd_attempt **a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sd_attempt_free(a[i]);
 }
 
 static int writer_start(struct writer *w, struct sd_store *store, int64_t capture_id)
@@ -424,14 +458,21 @@ static int writer_start(struct writer *w, struct sd_store *store, int64_t captur
 
 static void writer_push(struct writer *w, struct sd_attempt *a)
 {
+	struct sd_attempt *stored[WQ_MAX];
 	pthread_mutex_lock(&w->mu);
-	while (w->n == WQ_MAX)
-		pthread_cond_wait(&w->room, &w->mu);
+	if (w->n == WQ_MAX) {
+		w->full = 1; /* the writer is awake: it was woken at WQ_WAKE and sleeps only when empty */
+		while (w->n > WQ_ROOM)
+			pthread_cond_wait(&w->room, &w->mu);
+		w->full = 0;
+	}
 	w->q[(w->head + w->n) % WQ_MAX] = a;
 	w->n++;
 	if (w->n == WQ_WAKE || w->n == WQ_MAX)
 		pthread_cond_signal(&w->more);
+	size_t nstored = take_done(w, stored);
 	pthread_mutex_unlock(&w->mu);
+	free_done(stored, nstored);
 }
 
 /* Waits until every queued attempt is stored. */
@@ -442,6 +483,8 @@ static void writer_finish(struct writer *w)
 	pthread_cond_signal(&w->more);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->th, NULL);
+	free_done(w->done, w->ndone);
+	w->ndone = 0;
 	pthread_cond_destroy(&w->more);
 	pthread_cond_destroy(&w->room);
 	pthread_mutex_destroy(&w->mu);
