@@ -655,15 +655,15 @@ static int store_step(struct sd_store *st, int64_t aid, size_t idx, const struct
 	sqlite3_stmt *a = st->q[Q_INS_ANSWER];
 	for (size_t i = 0; i < sp->nanswers; i++) {
 		const struct sd_answer *an = &sp->answers[i];
-		char ab[SD_ADDRSTRLEN]; /* bound SQLITE_STATIC: alive until run() below */
 		sqlite3_bind_int64(a, 1, sid);
 		sqlite3_bind_int(a, 2, (int)i);
 		bind_text(a, 3, sd_dns_type_str(an->type, tb, sizeof tb));
 		bind_text(a, 4, section_str(an->section));
 		sqlite3_bind_int64(a, 5, an->ttl);
 		bind_opt(a, 6, an->owner);
-		if (an->type == SD_DNS_T_A || an->type == SD_DNS_T_AAAA)
-			bind_text(a, 7, sd_addr_str(&an->addr, ab, sizeof ab));
+		char ab[SD_ADDRSTRLEN]; /* bound SQLITE_STATIC: alive until run() below */
+		int is_addr = an->type == SD_DNS_T_A || an->type == SD_DNS_T_AAAA;
+		bind_text(a, 7, is_addr ? sd_addr_str(&an->addr, ab, sizeof ab) : NULL);
 		if (an->type == SD_DNS_T_CNAME || an->type == SD_DNS_T_SRV)
 			bind_text(a, 8, an->type == SD_DNS_T_SRV && !an->target[0] ? "." : an->target);
 		if (an->type == SD_DNS_T_SRV) {
