@@ -377,6 +377,9 @@ static void done(void *ud, size_t i)
  * than they are stored (at the end of a capture, when every attempt still
  * open completes at once). */
 #define WQ_ROOM (WQ_MAX / 2)
+/* Stored attempts waiting to go back: everything queued at the reader's
+ * last push, plus the one the writer was storing then. */
+#define WQ_DONE (WQ_MAX + 1)
 
 struct writer {
 	pthread_t th;
@@ -390,7 +393,7 @@ struct writer {
 	 * allocated there, and frees from the writer thread made both threads
 	 * queue for glibc's main arena lock (strace: ~900 futex waits on one
 	 * address per 1 GB capture). */
-	struct sd_attempt *done[WQ_MAX];
+	struct sd_attempt *done[WQ_DONE];
 	size_t ndone;
 	struct sd_store *store;
 	int64_t capture_id;
@@ -404,7 +407,7 @@ static void *writer_main(void *arg)
 	struct sd_attempt *prev = NULL; /* stored, not yet handed back */
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
-		if (prev) /* n + ndone <= WQ_MAX: the reader empties done at each push */
+		if (prev) /* ndone < WQ_DONE: the reader empties done at each push */
 			w->done[w->ndone++] = prev;
 		prev = NULL;
 		while (!w->n && !w->closing)
@@ -458,7 +461,7 @@ static int writer_start(struct writer *w, struct sd_store *store, int64_t captur
 
 static void writer_push(struct writer *w, struct sd_attempt *a)
 {
-	struct sd_attempt *stored[WQ_MAX];
+	struct sd_attempt *stored[WQ_DONE];
 	pthread_mutex_lock(&w->mu);
 	if (w->n == WQ_MAX) {
 		w->full = 1; /* the writer is awake: it was woken at WQ_WAKE and sleeps only when empty */
