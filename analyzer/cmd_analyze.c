@@ -368,7 +368,7 @@ static void done(void *ud, size_t i)
  * Storing an attempt (~13 rows, each a b-tree insert or three) costs about
  * as much as analysing it, so a writer thread stores while this thread
  * reads on: attempts are printed here, in order, then handed over through
- * a bounded queue (memory stays flat) and freed by the writer. */
+ * a bounded queue (memory stays flat), and handed back to be freed here. */
 #define WQ_MAX 256
 #define WQ_WAKE 16 /* wake the writer for this many: a wake-up per attempt cost the reader a futex call each */
 /* A reader that found the queue full sleeps until the writer has emptied

@@ -176,14 +176,6 @@ static void put_cstring(struct sd_json *j, const char *s)
 	put_c(j, '"');
 }
 
-void sd_json_write_string(FILE *f, const char *s, size_t len)
-{
-	struct sd_json j;
-	sd_json_init(&j, f);
-	put_string(&j, s, len);
-	flush(&j);
-}
-
 static void prefix(struct sd_json *j, const char *key)
 {
 	if (j->depth > 0 && j->need_comma[j->depth - 1])

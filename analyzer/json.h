@@ -41,7 +41,4 @@ void sd_json_double(struct sd_json *j, const char *key, double val);
  * which escapes what this refuses. */
 size_t sd_utf8_len(const unsigned char *s, size_t n);
 
-/* Writes s as a JSON string literal (with quotes). */
-void sd_json_write_string(FILE *f, const char *s, size_t len);
-
 #endif
