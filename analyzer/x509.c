@@ -392,6 +392,20 @@ static void san_release(struct san_block *b)
 
 /* Moves c's malloc'd SAN strings into one shared block. 0, or -1 (out of
  * memory; c unchanged). */
+/* Moves the n strings of v into o, one after another, and points v at
+ * the copies; returns the end of what was written. */
+static char *pack_names(char **v, size_t n, char *o)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(v[i]) + 1;
+		memcpy(o, v[i], len);
+		free(v[i]);
+		v[i] = o;
+		o += len;
+	}
+	return o;
+}
+
 static int san_share(struct sd_cert *c)
 {
 	size_t total = 0;
@@ -403,21 +417,8 @@ static int san_share(struct sd_cert *c)
 	if (!b)
 		return -1;
 	b->refs = 1;
-	char *o = b->data;
-	for (size_t i = 0; i < c->nsan_dns; i++) {
-		size_t n = strlen(c->san_dns[i]) + 1;
-		memcpy(o, c->san_dns[i], n);
-		free(c->san_dns[i]);
-		c->san_dns[i] = o;
-		o += n;
-	}
-	for (size_t i = 0; i < c->nsan_ip; i++) {
-		size_t n = strlen(c->san_ip[i]) + 1;
-		memcpy(o, c->san_ip[i], n);
-		free(c->san_ip[i]);
-		c->san_ip[i] = o;
-		o += n;
-	}
+	char *o = pack_names(c->san_dns, c->nsan_dns, b->data);
+	pack_names(c->san_ip, c->nsan_ip, o);
 	c->san_shared = b;
 	return 0;
 }
