@@ -360,7 +360,8 @@ int sd_analyze_file_stream(const char *path, const struct sd_pipeline_opts *po,
 
 void sd_capture_result_free(struct sd_capture_result *r)
 {
-	for (size_t i = 0; i < r->nattempts; i++)
+	/* a streamed result counts its attempts but holds none */
+	for (size_t i = 0; r->attempts && i < r->nattempts; i++)
 		sd_attempt_free(r->attempts[i]);
 	free(r->attempts);
 	r->attempts = NULL;
