@@ -146,6 +146,10 @@ static const char *const migrations[] = {
 	"DROP INDEX attempts_capture;"
 	"DROP INDEX steps_attempt;"
 	"DROP INDEX connections_attempt;",
+
+	/* 4: the pipeline's connection id, which analyze --json prints and
+	 * report --json must print the same. */
+	"ALTER TABLE connections ADD COLUMN conn_id INTEGER;",
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 _Static_assert(NMIGRATIONS == SD_STORE_SCHEMA_VERSION, "store.h names the schema version");
@@ -187,8 +191,8 @@ static const char *const sql[Q__COUNT] = {
 		       " server_port, outcome, midstream, closed_by_server, tls_version, tls_version_offered,"
 		       " cipher, sni, alert, alert_by_server, cert_not_visible, gap_bytes, gap_frame, syn_frame,"
 		       " synack_frame, end_frame, ch_frame, sh_frame, cert_frame, alert_frame, enc_frame, time,"
-		       " ts_ns, end_ns, certs_total) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
-		       "?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32)",
+		       " ts_ns, end_ns, certs_total, conn_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
+		       "?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33)",
 	[Q_FIND_CERT] = "SELECT id FROM certificates WHERE sha256 = ?1",
 	[Q_INS_CERT] = "INSERT INTO certificates (sha256, der, subject, issuer, cn, serial, not_before,"
 		       " not_after, key_type, key_bits, sig_alg, eku, eku_server_auth, self_issued)"
@@ -428,7 +432,7 @@ static int run(struct sd_store *st, sqlite3_stmt *s, char *err, size_t errlen)
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+	if (rc != SQLITE_DONE) {
 		seterr(err, errlen, "database: %s", sqlite3_errmsg(st->db));
 		return -1;
 	}
@@ -602,6 +606,14 @@ static const char *queries_json(struct sd_store *st, const struct sd_step *sp, s
 		sd_json_str(&j, "transport", q->transport == 6 ? "tcp" : "udp");
 		sd_json_int(&j, "suffix_retry", q->suffix_retry);
 		sd_json_int(&j, "retransmit", q->retransmit);
+		/* the rest of what the reports print, so that report shows a
+		 * stored query as analyze showed it */
+		sd_json_uint(&j, "id", q->txid);
+		sd_json_int(&j, "ts_ns", q->ts_ns);
+		sd_json_int(&j, "rtt_ns", q->rtt_ns);
+		sd_json_int(&j, "tc", q->tc);
+		sd_json_str(&j, "status", sd_status_str(q->status));
+		sd_json_uint(&j, "answers", q->nanswers);
 		sd_json_obj_end(&j);
 	}
 	sd_json_arr_end(&j);
@@ -721,6 +733,7 @@ static int store_conn(struct sd_store *st, int64_t aid, size_t idx, const struct
 	sqlite3_bind_int64(s, 30, c->ts_ns);
 	sqlite3_bind_int64(s, 31, c->ts_end_ns);
 	sqlite3_bind_int64(s, 32, (sqlite3_int64)c->certs_total);
+	sqlite3_bind_int64(s, 33, (sqlite3_int64)c->conn_id);
 	if (run(st, s, err, errlen))
 		return -1;
 	int64_t cid = sqlite3_last_insert_rowid(st->db);
@@ -937,19 +950,84 @@ static uint16_t version_num(const char *t)
 	return 0;
 }
 
+static int status_num(const char *t)
+{
+	for (int v = SD_OK; v >= SD_E_LIMIT; v--)
+		if (!strcmp(sd_status_str(v), t))
+			return v;
+	return SD_OK;
+}
+
+/* A step's queries from its steps.queries JSON, read by SQLite's own JSON
+ * functions. Keys missing from rows written before they were stored read as
+ * "not known". NULL (a list of 64 KiB or more) reads as no queries. */
+static const char read_queries_sql[] = "SELECT json_extract(value, '$.qname'), json_extract(value, '$.type'),"
+			       " json_extract(value, '$.frame'), json_extract(value, '$.resp_frame'),"
+			       " json_extract(value, '$.rcode'), json_extract(value, '$.server'),"
+			       " json_extract(value, '$.transport'), json_extract(value, '$.suffix_retry'),"
+			       " json_extract(value, '$.retransmit'), json_extract(value, '$.id'),"
+			       " json_extract(value, '$.ts_ns'), ifnull(json_extract(value, '$.rtt_ns'), -1),"
+			       " json_extract(value, '$.tc'), json_extract(value, '$.status'),"
+			       " json_extract(value, '$.answers')"
+			       " FROM json_each(?1) ORDER BY key";
+
+/* q: read_queries_sql prepared; json: the steps.queries value. */
+static int read_queries(sqlite3_stmt *q, sqlite3_value *json, struct sd_step *sp)
+{
+	if (sqlite3_value_type(json) == SQLITE_NULL)
+		return 0;
+	sqlite3_bind_value(q, 1, json);
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct sd_query *n = realloc(sp->queries, (sp->nqueries + 1) * sizeof *n);
+		if (!n)
+			break;
+		sp->queries = n;
+		struct sd_query *qr = &sp->queries[sp->nqueries++];
+		memset(qr, 0, sizeof *qr);
+		char buf[SD_ADDRSTRLEN + 16];
+		col_text(q, 0, qr->qname, sizeof qr->qname);
+		col_text(q, 1, buf, sizeof buf);
+		qr->qtype = dns_type_num(buf);
+		qr->frame = col_frame(q, 2);
+		qr->resp_frame = col_frame(q, 3);
+		qr->rcode = col_idx(q, 4);
+		col_text(q, 5, buf, sizeof buf);
+		sd_addr_parse(buf, &qr->server);
+		col_text(q, 6, buf, sizeof buf);
+		qr->transport = !strcmp(buf, "tcp") ? 6 : 17;
+		qr->suffix_retry = (uint8_t)sqlite3_column_int(q, 7);
+		qr->retransmit = (uint8_t)sqlite3_column_int(q, 8);
+		qr->txid = (uint16_t)sqlite3_column_int(q, 9);
+		qr->ts_ns = sqlite3_column_int64(q, 10);
+		qr->rtt_ns = sqlite3_column_int64(q, 11);
+		qr->tc = (uint8_t)sqlite3_column_int(q, 12);
+		col_text(q, 13, buf, sizeof buf);
+		qr->status = status_num(buf);
+		qr->nanswers = (size_t)sqlite3_column_int64(q, 14);
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? 0 : -1; /* malformed JSON, or out of memory */
+}
+
 static int read_steps(struct sd_store *st, int64_t aid, struct sd_attempt *a)
 {
-	sqlite3_stmt *s, *q;
+	sqlite3_stmt *s, *q, *jq;
 	if (sqlite3_prepare_v2(st->db,
 			       "SELECT id, ord, role, parent, name, queried, type, transport, state, rcode, tc, rtt_ms,"
 			       " retries, frame, resp_frame, ts_ns, done_ns, resolved, via_cname, canonical, conn,"
-			       " expected FROM steps WHERE attempt_id = ?1 ORDER BY idx",
+			       " expected, queries FROM steps WHERE attempt_id = ?1 ORDER BY idx",
 			       -1, &s, NULL) != SQLITE_OK)
 		return -1;
 	if (sqlite3_prepare_v2(st->db,
 			       "SELECT type, section, ttl, owner, address, target, priority, weight, port, frame, ts_ns"
 			       " FROM answers WHERE step_id = ?1 ORDER BY idx",
 			       -1, &q, NULL) != SQLITE_OK) {
+		sqlite3_finalize(s);
+		return -1;
+	}
+	if (sqlite3_prepare_v2(st->db, read_queries_sql, -1, &jq, NULL) != SQLITE_OK) {
+		sqlite3_finalize(q);
 		sqlite3_finalize(s);
 		return -1;
 	}
@@ -993,6 +1071,10 @@ static int read_steps(struct sd_store *st, int64_t aid, struct sd_attempt *a)
 		col_text(s, 19, sp->canonical, sizeof sp->canonical);
 		sp->conn = col_idx(s, 20);
 		col_text(s, 21, sp->expected, sizeof sp->expected);
+		if (read_queries(jq, sqlite3_column_value(s, 22), sp) != 0) {
+			rc = -1;
+			break;
+		}
 		sqlite3_bind_int64(q, 1, sqlite3_column_int64(s, 0));
 		while (sqlite3_step(q) == SQLITE_ROW) {
 			struct sd_answer *na = realloc(sp->answers, (sp->nanswers + 1) * sizeof *na);
@@ -1024,6 +1106,7 @@ static int read_steps(struct sd_store *st, int64_t aid, struct sd_attempt *a)
 		}
 		sqlite3_reset(q);
 	}
+	sqlite3_finalize(jq);
 	sqlite3_finalize(q);
 	sqlite3_finalize(s);
 	return rc;
@@ -1044,7 +1127,7 @@ static int read_conns(struct sd_store *st, int64_t aid, struct sd_attempt *a)
 			       "SELECT id, step, expected, client, client_port, server, server_port, outcome, midstream,"
 			       " closed_by_server, tls_version, tls_version_offered, cipher, sni, alert, alert_by_server,"
 			       " cert_not_visible, gap_bytes, gap_frame, syn_frame, synack_frame, end_frame, ch_frame,"
-			       " sh_frame, cert_frame, alert_frame, enc_frame, ts_ns, end_ns, certs_total"
+			       " sh_frame, cert_frame, alert_frame, enc_frame, ts_ns, end_ns, certs_total, conn_id"
 			       " FROM connections WHERE attempt_id = ?1 ORDER BY idx",
 			       -1, &s, NULL) != SQLITE_OK)
 		return -1;
@@ -1107,6 +1190,7 @@ static int read_conns(struct sd_store *st, int64_t aid, struct sd_attempt *a)
 		c->ts_ns = sqlite3_column_int64(s, 27);
 		c->ts_end_ns = sqlite3_column_int64(s, 28);
 		c->certs_total = (size_t)sqlite3_column_int64(s, 29);
+		c->conn_id = (uint64_t)sqlite3_column_int64(s, 30); /* NULL (before schema 4): 0 */
 		sqlite3_bind_int64(q, 1, sqlite3_column_int64(s, 0));
 		while (sqlite3_step(q) == SQLITE_ROW) {
 			struct sd_conn_cert *nc = realloc(c->certs, (c->ncerts + 1) * sizeof *nc);
@@ -1198,8 +1282,11 @@ int sd_store_each(struct sd_store *st, const struct sd_store_filter *f, sd_store
 	int n = 0, rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct sd_attempt *a = calloc(1, sizeof *a);
-		if (!a)
-			break;
+		if (!a) {
+			seterr(err, errlen, "database: out of memory after %d attempts", n);
+			sqlite3_finalize(s);
+			return -1; /* not a short list that looks complete */
+		}
 		int64_t aid = sqlite3_column_int64(s, 0);
 		char path[1024], buf[SD_ATT_TEXT];
 		col_text(s, 1, path, sizeof path);
@@ -1246,7 +1333,7 @@ int sd_store_each(struct sd_store *st, const struct sd_store_filter *f, sd_store
 		sd_attempt_free(a);
 		n++;
 	}
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+	if (rc != SQLITE_DONE) {
 		seterr(err, errlen, "database: %s", sqlite3_errmsg(st->db));
 		sqlite3_finalize(s);
 		return -1;

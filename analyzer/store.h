@@ -17,7 +17,7 @@
 #include "fingerprint.h"
 #include "pipeline.h"
 
-#define SD_STORE_SCHEMA_VERSION 3 /* PRAGMA user_version written by this build */
+#define SD_STORE_SCHEMA_VERSION 4 /* PRAGMA user_version written by this build */
 
 struct sd_store;
 

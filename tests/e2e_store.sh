@@ -68,6 +68,24 @@ if [ -s "$tmp/an.txt" ] && cmp -s "$tmp/an.txt" "$tmp/rep.txt"; then
 else
 	bad "report differs from analyze: $(diff "$tmp/an.txt" "$tmp/rep.txt" | head -5)"
 fi
+# ... and so in the other formats: --verbose lists every query of a step, JSON
+# every field (both lost the queries and conn_id before schema 4)
+"$SIPDISC" analyze --no-db --no-color --verbose "$caps/lab-all.pcapng" "$caps/T01-srv-pool-ok.pcap" 2>/dev/null |
+	sed '/^summary$/,$d; /^# /d; /^$/d' >"$tmp/anv.txt"
+"$SIPDISC" report --db "$db" --no-color --verbose 2>/dev/null | sed '/^== /d; /^$/d; /attempt(s), .* not signed in/d' >"$tmp/repv.txt"
+if grep -q '^ *query frame ' "$tmp/anv.txt" && cmp -s "$tmp/anv.txt" "$tmp/repv.txt"; then
+	ok "report --verbose = analyze --verbose ($(grep -c '^ *query frame ' "$tmp/repv.txt") queries)"
+else
+	bad "report --verbose differs: $(diff "$tmp/anv.txt" "$tmp/repv.txt" | head -5)"
+fi
+"$SIPDISC" analyze --no-db --json "$caps/lab-all.pcapng" "$caps/T01-srv-pool-ok.pcap" 2>/dev/null |
+	grep '"type":"attempt"' >"$tmp/an.json"
+"$SIPDISC" report --db "$db" --json 2>/dev/null | grep '"type":"attempt"' >"$tmp/rep.json"
+if [ -s "$tmp/an.json" ] && cmp -s "$tmp/an.json" "$tmp/rep.json"; then
+	ok "report --json = analyze --json ($(wc -l <"$tmp/rep.json") attempts)"
+else
+	bad "report --json differs: $(cmp "$tmp/an.json" "$tmp/rep.json" 2>&1 | head -2)"
+fi
 n=$("$SIPDISC" report --db "$db" --domain SCHERTZ.local --verdict failed --json 2>/dev/null | wc -l)
 [ "$n" -eq "$(q "$db" "SELECT count(*) FROM attempts WHERE domain = 'schertz.local' AND verdict = 'FAILED'")" ] &&
 	ok "report --domain --verdict --json: $n attempts" || bad "report filters: $n lines"

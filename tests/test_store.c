@@ -144,6 +144,12 @@ static struct sd_attempt *lab_attempt(uint64_t id, const char *client)
 	s->queries[0].qtype = 1;
 	s->queries[0].frame = 9;
 	s->queries[0].resp_frame = 10;
+	s->queries[0].txid = 0xbeef;
+	s->queries[0].ts_ns = 1700000000123456789LL;
+	s->queries[0].rtt_ns = 1500000;
+	s->queries[0].tc = 1;
+	s->queries[0].status = SD_E_TRUNC;
+	s->queries[0].nanswers = 2;
 	s->nanswers = 2;
 	s->answers = calloc(2, sizeof *s->answers);
 	s->answers[0].type = 5;
@@ -160,6 +166,7 @@ static struct sd_attempt *lab_attempt(uint64_t id, const char *client)
 	a->conns = calloc(1, sizeof *a->conns);
 	struct sd_conn *c = &a->conns[0];
 	c->step = 1;
+	c->conn_id = 7;
 	strcpy(c->expected, "sipinternal.schertz.local");
 	c->client = a->client;
 	sd_addr_parse("10.77.0.20", &c->server);
@@ -342,9 +349,10 @@ static void test_migrate_v1(void)
 	sqlite3 *db;
 	sqlite3_open(dbpath, &db);
 	char *msg = NULL;
-	/* back to version 1: undo migration 3, then 2 */
+	/* back to version 1: undo migration 4, 3, then 2 */
 	int rc = sqlite3_exec(db,
-			      "BEGIN; DROP INDEX captures_xxh128; ALTER TABLE captures DROP COLUMN xxh128;"
+			      "BEGIN; ALTER TABLE connections DROP COLUMN conn_id;"
+			      " DROP INDEX captures_xxh128; ALTER TABLE captures DROP COLUMN xxh128;"
 			      " CREATE INDEX attempts_capture ON attempts(capture_id);"
 			      " CREATE INDEX steps_attempt ON steps(attempt_id);"
 			      " CREATE INDEX connections_attempt ON connections(attempt_id);"
@@ -373,6 +381,9 @@ struct seen {
 	size_t nsteps, nanswers1, nconns, ncerts, nfindings, nsan;
 	uint64_t cert_frame, f0frame1;
 	char san1[256], expected[SD_ATT_NAME];
+	struct sd_query q1; /* step 1's first query */
+	size_t nq1;
+	uint64_t conn_id;
 };
 
 static void collect(void *ud, const char *path, const struct sd_attempt *a)
@@ -397,6 +408,10 @@ static void collect(void *ud, const char *path, const struct sd_attempt *a)
 		snprintf(s->san1, sizeof s->san1, "%s", a->conns[0].certs[0].cert.san_dns[1]);
 	}
 	snprintf(s->expected, sizeof s->expected, "%s", a->expected_name);
+	s->nq1 = a->nsteps > 1 ? a->steps[1].nqueries : 0;
+	if (s->nq1)
+		s->q1 = a->steps[1].queries[0];
+	s->conn_id = a->nconns ? a->conns[0].conn_id : 0;
 }
 
 static void test_read_back(void)
@@ -424,6 +439,19 @@ static void test_read_back(void)
 	CU_ASSERT_EQUAL(s.nfindings, 2);
 	CU_ASSERT_EQUAL(s.f0frame1, 18);
 	CU_ASSERT_STRING_EQUAL(s.expected, "sipinternal.schertz.local");
+	/* every field the reports print comes back (schema 4) */
+	CU_ASSERT_EQUAL(s.nq1, 1);
+	CU_ASSERT_STRING_EQUAL(s.q1.qname, "sipinternal.schertz.local");
+	CU_ASSERT_EQUAL(s.q1.qtype, 1);
+	CU_ASSERT_EQUAL(s.q1.frame, 9);
+	CU_ASSERT_EQUAL(s.q1.resp_frame, 10);
+	CU_ASSERT_EQUAL(s.q1.txid, 0xbeef);
+	CU_ASSERT_EQUAL(s.q1.ts_ns, 1700000000123456789LL);
+	CU_ASSERT_EQUAL(s.q1.rtt_ns, 1500000);
+	CU_ASSERT_EQUAL(s.q1.tc, 1);
+	CU_ASSERT_EQUAL(s.q1.status, SD_E_TRUNC);
+	CU_ASSERT_EQUAL(s.q1.nanswers, 2);
+	CU_ASSERT_EQUAL(s.conn_id, 7);
 	/* filters are bound parameters */
 	struct sd_store_filter f = { NULL, "10.77.0.6", NULL, 0 };
 	memset(&s, 0, sizeof s);
@@ -437,6 +465,55 @@ static void test_read_back(void)
 	struct sd_store_filter i = { NULL, NULL, NULL, 1700000001 };
 	memset(&s, 0, sizeof s);
 	CU_ASSERT_EQUAL(sd_store_each(st, &i, collect, &s, err, sizeof err), 0);
+	sd_store_close(st);
+}
+
+/* A query list written before schema 4 (no id, times, status) reads with
+ * those fields "not known"; one damaged by hand is an error that says where,
+ * not a silently shorter list. */
+static void test_read_old_and_damaged_queries(void)
+{
+	fresh_path("oldq");
+	char err[256];
+	struct sd_store *st = sd_store_open(dbpath, err, sizeof err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+	CU_ASSERT_EQUAL(store_capture(st, FP_A, 1), 0);
+	sd_store_close(st);
+	sqlite3 *db;
+	sqlite3_open(dbpath, &db);
+	CU_ASSERT_EQUAL(sqlite3_exec(db,
+				     "UPDATE steps SET queries = '[{\"qname\":\"sip.schertz.local\",\"type\":\"A\","
+				     "\"frame\":9,\"resp_frame\":10,\"rcode\":3,\"server\":\"10.77.0.53\","
+				     "\"transport\":\"tcp\",\"suffix_retry\":0,\"retransmit\":1}]' WHERE idx = 1",
+				     NULL, NULL, NULL),
+			SQLITE_OK);
+	sqlite3_close(db);
+	st = sd_store_open(dbpath, err, sizeof err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+	struct seen s;
+	memset(&s, 0, sizeof s);
+	CU_ASSERT_EQUAL(sd_store_each(st, NULL, collect, &s, err, sizeof err), 1);
+	CU_ASSERT_EQUAL(s.nq1, 1);
+	CU_ASSERT_STRING_EQUAL(s.q1.qname, "sip.schertz.local");
+	CU_ASSERT_EQUAL(s.q1.rcode, 3);
+	CU_ASSERT_EQUAL(s.q1.transport, 6);
+	CU_ASSERT_EQUAL(s.q1.retransmit, 1);
+	CU_ASSERT_EQUAL(s.q1.rtt_ns, -1);
+	CU_ASSERT_EQUAL(s.q1.txid, 0);
+	CU_ASSERT_EQUAL(s.q1.status, SD_OK);
+	sd_store_close(st);
+
+	sqlite3_open(dbpath, &db);
+	CU_ASSERT_EQUAL(sqlite3_exec(db, "UPDATE steps SET queries = '[{\"qname\":' WHERE idx = 1", NULL, NULL, NULL),
+			SQLITE_OK);
+	sqlite3_close(db);
+	st = sd_store_open(dbpath, err, sizeof err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+	memset(&s, 0, sizeof s);
+	err[0] = 0;
+	CU_ASSERT_EQUAL(sd_store_each(st, NULL, collect, &s, err, sizeof err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "reading attempt"));
+	CU_ASSERT_EQUAL(s.n, 0);
 	sd_store_close(st);
 }
 
@@ -705,7 +782,8 @@ static void test_migrate_v2_sha256_rows(void)
 	sqlite3_open(dbpath, &db);
 	char sql[512];
 	snprintf(sql, sizeof sql,
-		 "BEGIN; UPDATE captures SET sha256 = '%s'; DROP INDEX captures_xxh128;"
+		 "BEGIN; UPDATE captures SET sha256 = '%s'; ALTER TABLE connections DROP COLUMN conn_id;"
+		 " DROP INDEX captures_xxh128;"
 		 " ALTER TABLE captures DROP COLUMN xxh128;"
 		 " CREATE INDEX attempts_capture ON attempts(capture_id);"
 		 " CREATE INDEX steps_attempt ON steps(attempt_id);"
@@ -716,8 +794,10 @@ static void test_migrate_v2_sha256_rows(void)
 	sqlite3_close(db);
 	st = sd_store_open(dbpath, err, sizeof err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
-	CU_ASSERT_EQUAL(scalar(dbpath, "PRAGMA user_version"), 3);
+	CU_ASSERT_EQUAL(scalar(dbpath, "PRAGMA user_version"), SD_STORE_SCHEMA_VERSION);
 	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM sqlite_master WHERE name = 'steps_attempt'"), 0);
+	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM pragma_table_info('connections') WHERE name = 'conn_id'"),
+			1);
 	CU_ASSERT_EQUAL(sd_store_wants_sha256(st), 1);
 	struct sd_fp both = { 1234, "dddddddddddddddddddddddddddddddd", "" };
 	snprintf(both.sha256, sizeof both.sha256, "%s", sha);
@@ -737,6 +817,7 @@ static const struct sd_test tests[] = {
 	SD_TEST(test_newer_refused_and_foreign_refused),
 	SD_TEST(test_migrate_v1),
 	SD_TEST(test_read_back),
+	SD_TEST(test_read_old_and_damaged_queries),
 	SD_TEST(test_live_commits_each_attempt),
 	SD_TEST(test_unreadable_capture_recorded),
 	SD_TEST(test_schema_doc_queries),
