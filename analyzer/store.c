@@ -147,9 +147,12 @@ static const char *const migrations[] = {
 	"DROP INDEX steps_attempt;"
 	"DROP INDEX connections_attempt;",
 
-	/* 4: the pipeline's connection id, which analyze --json prints and
-	 * report --json must print the same. */
-	"ALTER TABLE connections ADD COLUMN conn_id INTEGER;",
+	/* 4: what the reports print and the rows did not hold exactly, so
+	 * that report prints a stored attempt as analyze did: the pipeline's
+	 * connection id, and the round-trip time in ns (rtt_ms, a double,
+	 * rounds times past 2^53 ns). */
+	("ALTER TABLE connections ADD COLUMN conn_id INTEGER;"
+	 "ALTER TABLE steps ADD COLUMN rtt_ns INTEGER;"),
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 _Static_assert(NMIGRATIONS == SD_STORE_SCHEMA_VERSION, "store.h names the schema version");
@@ -182,9 +185,9 @@ static const char *const sql[Q__COUNT] = {
 			  " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23)",
 	[Q_INS_STEP] = "INSERT INTO steps (attempt_id, idx, ord, role, parent, name, queried, type, transport,"
 		       " state, rcode, rcode_name, tc, rtt_ms, retries, frame, resp_frame, time, ts_ns, done_ns,"
-		       " resolved, via_cname, canonical, conn, expected, queries)"
+		       " resolved, via_cname, canonical, conn, expected, queries, rtt_ns)"
 		       " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
-		       "?23,?24,?25,?26)",
+		       "?23,?24,?25,?26,?27)",
 	[Q_INS_ANSWER] = "INSERT INTO answers (step_id, idx, type, section, ttl, owner, address, target,"
 			 " priority, weight, port, frame, ts_ns) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
 	[Q_INS_CONN] = "INSERT INTO connections (attempt_id, idx, step, expected, client, client_port, server,"
@@ -646,8 +649,10 @@ static int store_step(struct sd_store *st, int64_t aid, size_t idx, const struct
 		bind_text(s, 12, sd_dns_rcode_str((uint16_t)sp->rcode));
 	}
 	sqlite3_bind_int(s, 13, sp->tc);
-	if (sp->rtt_ns >= 0)
+	if (sp->rtt_ns >= 0) {
 		sqlite3_bind_double(s, 14, (double)sp->rtt_ns / 1e6);
+		sqlite3_bind_int64(s, 27, sp->rtt_ns);
+	}
 	sqlite3_bind_int(s, 15, (int)sp->retries);
 	bind_frame(s, 16, sp->frame);
 	bind_frame(s, 17, sp->resp_frame);
@@ -1016,7 +1021,7 @@ static int read_steps(struct sd_store *st, int64_t aid, struct sd_attempt *a)
 	if (sqlite3_prepare_v2(st->db,
 			       "SELECT id, ord, role, parent, name, queried, type, transport, state, rcode, tc, rtt_ms,"
 			       " retries, frame, resp_frame, ts_ns, done_ns, resolved, via_cname, canonical, conn,"
-			       " expected, queries FROM steps WHERE attempt_id = ?1 ORDER BY idx",
+			       " expected, queries, rtt_ns FROM steps WHERE attempt_id = ?1 ORDER BY idx",
 			       -1, &s, NULL) != SQLITE_OK)
 		return -1;
 	if (sqlite3_prepare_v2(st->db,
@@ -1059,8 +1064,12 @@ static int read_steps(struct sd_store *st, int64_t aid, struct sd_attempt *a)
 							 : SD_STEP_PENDING;
 		sp->rcode = col_idx(s, 9);
 		sp->tc = (uint8_t)sqlite3_column_int(s, 10);
-		sp->rtt_ns = sqlite3_column_type(s, 11) == SQLITE_NULL ? -1
-									: (int64_t)(sqlite3_column_double(s, 11) * 1e6 + 0.5);
+		if (sqlite3_column_type(s, 23) != SQLITE_NULL) /* exact, since schema 4 */
+			sp->rtt_ns = sqlite3_column_int64(s, 23);
+		else
+			sp->rtt_ns = sqlite3_column_type(s, 11) == SQLITE_NULL
+					     ? -1
+					     : (int64_t)(sqlite3_column_double(s, 11) * 1e6 + 0.5);
 		sp->retries = (unsigned)sqlite3_column_int(s, 12);
 		sp->frame = col_frame(s, 13);
 		sp->resp_frame = col_frame(s, 14);

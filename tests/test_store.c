@@ -351,7 +351,7 @@ static void test_migrate_v1(void)
 	char *msg = NULL;
 	/* back to version 1: undo migration 4, 3, then 2 */
 	int rc = sqlite3_exec(db,
-			      "BEGIN; ALTER TABLE connections DROP COLUMN conn_id;"
+			      "BEGIN; ALTER TABLE connections DROP COLUMN conn_id; ALTER TABLE steps DROP COLUMN rtt_ns;"
 			      " DROP INDEX captures_xxh128; ALTER TABLE captures DROP COLUMN xxh128;"
 			      " CREATE INDEX attempts_capture ON attempts(capture_id);"
 			      " CREATE INDEX steps_attempt ON steps(attempt_id);"
@@ -783,6 +783,7 @@ static void test_migrate_v2_sha256_rows(void)
 	char sql[512];
 	snprintf(sql, sizeof sql,
 		 "BEGIN; UPDATE captures SET sha256 = '%s'; ALTER TABLE connections DROP COLUMN conn_id;"
+		 " ALTER TABLE steps DROP COLUMN rtt_ns;"
 		 " DROP INDEX captures_xxh128;"
 		 " ALTER TABLE captures DROP COLUMN xxh128;"
 		 " CREATE INDEX attempts_capture ON attempts(capture_id);"
