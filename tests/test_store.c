@@ -138,6 +138,7 @@ static struct sd_attempt *lab_attempt(uint64_t id, const char *client)
 	s->via_cname = 1;
 	s->frame = 9;
 	s->resp_frame = 10;
+	s->rtt_ns = 1234567890123456789LL; /* past 2^53: a double would round it */
 	s->nqueries = 1;
 	s->queries = calloc(1, sizeof *s->queries);
 	strcpy(s->queries[0].qname, "sipinternal.schertz.local");
@@ -382,6 +383,7 @@ struct seen {
 	uint64_t cert_frame, f0frame1;
 	char san1[256], expected[SD_ATT_NAME];
 	struct sd_query q1; /* step 1's first query */
+	int64_t rtt1;
 	size_t nq1;
 	uint64_t conn_id;
 };
@@ -409,6 +411,7 @@ static void collect(void *ud, const char *path, const struct sd_attempt *a)
 	}
 	snprintf(s->expected, sizeof s->expected, "%s", a->expected_name);
 	s->nq1 = a->nsteps > 1 ? a->steps[1].nqueries : 0;
+	s->rtt1 = a->nsteps > 1 ? a->steps[1].rtt_ns : 0;
 	if (s->nq1)
 		s->q1 = a->steps[1].queries[0];
 	s->conn_id = a->nconns ? a->conns[0].conn_id : 0;
@@ -452,6 +455,7 @@ static void test_read_back(void)
 	CU_ASSERT_EQUAL(s.q1.status, SD_E_TRUNC);
 	CU_ASSERT_EQUAL(s.q1.nanswers, 2);
 	CU_ASSERT_EQUAL(s.conn_id, 7);
+	CU_ASSERT_EQUAL(s.rtt1, 1234567890123456789LL);
 	/* filters are bound parameters */
 	struct sd_store_filter f = { NULL, "10.77.0.6", NULL, 0 };
 	memset(&s, 0, sizeof s);
