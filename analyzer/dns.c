@@ -24,6 +24,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define HDR_LEN 12
@@ -514,30 +515,44 @@ int sd_dns_parse(const uint8_t *buf, size_t len, int truncated_capture, struct s
 	return msg->status;
 }
 
+/* Mnemonics of the types Wireshark names; others are "TYPEnnn" (RFC 3597). */
+static const struct {
+	uint16_t t;
+	const char *s;
+} type_names[] = {
+	{ 1, "A" },	     { 2, "NS" },	   { 5, "CNAME" },	{ 6, "SOA" },	   { 10, "NULL" },
+	{ 11, "WKS" },	     { 12, "PTR" },	   { 13, "HINFO" },	{ 15, "MX" },	   { 16, "TXT" },
+	{ 17, "RP" },	     { 18, "AFSDB" },	   { 24, "SIG" },	{ 25, "KEY" },	   { 28, "AAAA" },
+	{ 29, "LOC" },	     { 33, "SRV" },	   { 35, "NAPTR" },	{ 36, "KX" },	   { 37, "CERT" },
+	{ 39, "DNAME" },     { 41, "OPT" },	   { 42, "APL" },	{ 43, "DS" },	   { 44, "SSHFP" },
+	{ 45, "IPSECKEY" },  { 46, "RRSIG" },	   { 47, "NSEC" },	{ 48, "DNSKEY" },  { 49, "DHCID" },
+	{ 50, "NSEC3" },     { 51, "NSEC3PARAM" }, { 52, "TLSA" },	{ 53, "SMIMEA" },  { 55, "HIP" },
+	{ 59, "CDS" },	     { 60, "CDNSKEY" },	   { 61, "OPENPGPKEY" }, { 62, "CSYNC" },  { 63, "ZONEMD" },
+	{ 64, "SVCB" },	     { 65, "HTTPS" },	   { 99, "SPF" },	{ 249, "TKEY" },   { 250, "TSIG" },
+	{ 251, "IXFR" },     { 252, "AXFR" },	   { 255, "ANY" },	{ 256, "URI" },	   { 257, "CAA" },
+};
+
 const char *sd_dns_type_str(uint16_t type, char *buf, size_t len)
 {
-	static const struct {
-		uint16_t t;
-		const char *s;
-	} names[] = {
-		{ 1, "A" },	     { 2, "NS" },	   { 5, "CNAME" },	{ 6, "SOA" },	   { 10, "NULL" },
-		{ 11, "WKS" },	     { 12, "PTR" },	   { 13, "HINFO" },	{ 15, "MX" },	   { 16, "TXT" },
-		{ 17, "RP" },	     { 18, "AFSDB" },	   { 24, "SIG" },	{ 25, "KEY" },	   { 28, "AAAA" },
-		{ 29, "LOC" },	     { 33, "SRV" },	   { 35, "NAPTR" },	{ 36, "KX" },	   { 37, "CERT" },
-		{ 39, "DNAME" },     { 41, "OPT" },	   { 42, "APL" },	{ 43, "DS" },	   { 44, "SSHFP" },
-		{ 45, "IPSECKEY" },  { 46, "RRSIG" },	   { 47, "NSEC" },	{ 48, "DNSKEY" },  { 49, "DHCID" },
-		{ 50, "NSEC3" },     { 51, "NSEC3PARAM" }, { 52, "TLSA" },	{ 53, "SMIMEA" },  { 55, "HIP" },
-		{ 59, "CDS" },	     { 60, "CDNSKEY" },	   { 61, "OPENPGPKEY" }, { 62, "CSYNC" },  { 63, "ZONEMD" },
-		{ 64, "SVCB" },	     { 65, "HTTPS" },	   { 99, "SPF" },	{ 249, "TKEY" },   { 250, "TSIG" },
-		{ 251, "IXFR" },     { 252, "AXFR" },	   { 255, "ANY" },	{ 256, "URI" },	   { 257, "CAA" },
-	};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (names[i].t == type)
-			return names[i].s;
+	for (size_t i = 0; i < sizeof type_names / sizeof type_names[0]; i++)
+		if (type_names[i].t == type)
+			return type_names[i].s;
 	if (!buf || len == 0)
 		return "TYPE";
 	snprintf(buf, len, "TYPE%u", type);
 	return buf;
+}
+
+uint16_t sd_dns_type_num(const char *name)
+{
+	for (size_t i = 0; i < sizeof type_names / sizeof type_names[0]; i++)
+		if (!strcmp(type_names[i].s, name))
+			return type_names[i].t;
+	if (strncmp(name, "TYPE", 4) != 0 || name[4] < '0' || name[4] > '9')
+		return 0;
+	char *end;
+	unsigned long v = strtoul(name + 4, &end, 10);
+	return *end || v > 65535 ? 0 : (uint16_t)v;
 }
 
 const char *sd_dns_rcode_str(uint16_t rcode)

@@ -75,6 +75,7 @@ struct sd_dns_msg {
 int sd_dns_parse(const uint8_t *buf, size_t len, int truncated_capture, struct sd_dns_msg *msg);
 
 const char *sd_dns_type_str(uint16_t type, char *buf, size_t len); /* "SRV", "TYPE65" */
+uint16_t sd_dns_type_num(const char *name); /* the inverse: "SRV" 33, "TYPE65" 65; 0 unknown */
 const char *sd_dns_rcode_str(uint16_t rcode);                      /* "NXDOMAIN" */
 
 /* Heuristic: could these bytes be a DNS message (used to recognise DNS on

@@ -926,19 +926,6 @@ static int parse_frames(const char *txt, uint64_t *out, size_t max)
 	return (int)n;
 }
 
-static uint16_t dns_type_num(const char *t)
-{
-	static const struct { const char *n; uint16_t v; } map[] = {
-		{ "A", SD_DNS_T_A }, { "AAAA", SD_DNS_T_AAAA }, { "CNAME", SD_DNS_T_CNAME },
-		{ "SRV", SD_DNS_T_SRV }, { "NS", SD_DNS_T_NS }, { "PTR", SD_DNS_T_PTR }, { "TXT", SD_DNS_T_TXT },
-		{ "SOA", SD_DNS_T_SOA },
-	};
-	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (!strcmp(map[i].n, t))
-			return map[i].v;
-	return strncmp(t, "TYPE", 4) == 0 ? (uint16_t)atoi(t + 4) : 0;
-}
-
 static int role_num(const char *t)
 {
 	for (int r = 0; r < SD_ROLE__COUNT; r++)
@@ -993,7 +980,7 @@ static int read_queries(sqlite3_stmt *q, sqlite3_value *json, struct sd_step *sp
 		char buf[SD_ADDRSTRLEN + 16];
 		col_text(q, 0, qr->qname, sizeof qr->qname);
 		col_text(q, 1, buf, sizeof buf);
-		qr->qtype = dns_type_num(buf);
+		qr->qtype = sd_dns_type_num(buf);
 		qr->frame = col_frame(q, 2);
 		qr->resp_frame = col_frame(q, 3);
 		qr->rcode = col_idx(q, 4);
@@ -1055,7 +1042,7 @@ static int read_steps(struct sd_store *st, int64_t aid, struct sd_attempt *a)
 		col_text(s, 4, sp->name, sizeof sp->name);
 		col_text(s, 5, sp->queried, sizeof sp->queried);
 		col_text(s, 6, buf, sizeof buf);
-		sp->qtype = dns_type_num(buf);
+		sp->qtype = sd_dns_type_num(buf);
 		col_text(s, 7, buf, sizeof buf);
 		sp->transport = !strcmp(buf, "tcp") ? 6 : 17;
 		col_text(s, 8, buf, sizeof buf);
@@ -1095,7 +1082,7 @@ static int read_steps(struct sd_store *st, int64_t aid, struct sd_attempt *a)
 			struct sd_answer *an = &sp->answers[sp->nanswers++];
 			memset(an, 0, sizeof *an);
 			col_text(q, 0, buf, sizeof buf);
-			an->type = dns_type_num(buf);
+			an->type = sd_dns_type_num(buf);
 			col_text(q, 1, buf, sizeof buf);
 			an->section = !strcmp(buf, "additional") ? SD_DNS_AR : !strcmp(buf, "authority") ? SD_DNS_NS : SD_DNS_AN;
 			an->ttl = (uint32_t)sqlite3_column_int64(q, 2);

@@ -690,6 +690,17 @@ static void test_plausible_and_names(void)
 	CU_ASSERT_STRING_EQUAL(sd_dns_type_str(33, buf, sizeof buf), "SRV");
 	CU_ASSERT_STRING_EQUAL(sd_dns_type_str(65, buf, sizeof buf), "HTTPS");
 	CU_ASSERT_STRING_EQUAL(sd_dns_type_str(65280, buf, sizeof buf), "TYPE65280");
+	/* the store reads types back by name: every type survives the trip */
+	for (unsigned t = 1; t <= 65535; t++)
+		if (sd_dns_type_num(sd_dns_type_str((uint16_t)t, buf, sizeof buf)) != t) {
+			CU_FAIL("sd_dns_type_num(sd_dns_type_str(t)) != t");
+			break;
+		}
+	CU_ASSERT_EQUAL(sd_dns_type_num("CERT"), 37);
+	CU_ASSERT_EQUAL(sd_dns_type_num("TYPE"), 0);
+	CU_ASSERT_EQUAL(sd_dns_type_num("TYPE70000"), 0);
+	CU_ASSERT_EQUAL(sd_dns_type_num("TYPE12x"), 0);
+	CU_ASSERT_EQUAL(sd_dns_type_num("srv"), 0); /* as written, upper case */
 	CU_ASSERT_STRING_EQUAL(sd_dns_rcode_str(3), "NXDOMAIN");
 	CU_ASSERT_STRING_EQUAL(sd_dns_rcode_str(12), "RCODE12");
 	CU_ASSERT_STRING_EQUAL(sd_dns_rcode_str(4000), "RCODE4000");
