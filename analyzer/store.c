@@ -149,9 +149,10 @@ static const char *const migrations[] = {
 
 	/* 4: what the reports print and the rows did not hold exactly, so
 	 * that report prints a stored attempt as analyze did: the pipeline's
-	 * connection id, and the round-trip time in ns (rtt_ms, a double,
-	 * rounds times past 2^53 ns). */
+	 * connection id, the alert's level, and the round-trip time in ns
+	 * (rtt_ms, a double, rounds times past 2^53 ns). */
 	("ALTER TABLE connections ADD COLUMN conn_id INTEGER;"
+	 "ALTER TABLE connections ADD COLUMN alert_level INTEGER;"
 	 "ALTER TABLE steps ADD COLUMN rtt_ns INTEGER;"),
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
@@ -194,8 +195,9 @@ static const char *const sql[Q__COUNT] = {
 		       " server_port, outcome, midstream, closed_by_server, tls_version, tls_version_offered,"
 		       " cipher, sni, alert, alert_by_server, cert_not_visible, gap_bytes, gap_frame, syn_frame,"
 		       " synack_frame, end_frame, ch_frame, sh_frame, cert_frame, alert_frame, enc_frame, time,"
-		       " ts_ns, end_ns, certs_total, conn_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
-		       "?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33)",
+		       " ts_ns, end_ns, certs_total, conn_id, alert_level) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,"
+		       "?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,"
+		       "?33,?34)",
 	[Q_FIND_CERT] = "SELECT id FROM certificates WHERE sha256 = ?1",
 	[Q_INS_CERT] = "INSERT INTO certificates (sha256, der, subject, issuer, cn, serial, not_before,"
 		       " not_after, key_type, key_bits, sig_alg, eku, eku_server_auth, self_issued)"
@@ -722,6 +724,7 @@ static int store_conn(struct sd_store *st, int64_t aid, size_t idx, const struct
 	if (c->alert_frame) {
 		bind_text(s, 16, c->alert_desc || c->alert_level ? sd_tls_alert_str(c->alert_desc) : "encrypted");
 		sqlite3_bind_int(s, 17, c->alert_by_server);
+		sqlite3_bind_int(s, 34, c->alert_level);
 	}
 	sqlite3_bind_int(s, 18, c->cert_not_visible);
 	sqlite3_bind_int64(s, 19, c->gap_bytes);
@@ -934,14 +937,6 @@ static int role_num(const char *t)
 	return SD_ROLE_OTHER;
 }
 
-static uint16_t version_num(const char *t)
-{
-	for (uint16_t v = 0x0300; v <= 0x0304; v++)
-		if (!strcmp(sd_tls_version_str(v), t))
-			return v;
-	return 0;
-}
-
 static int status_num(const char *t)
 {
 	for (int v = SD_OK; v >= SD_E_LIMIT; v--)
@@ -1123,7 +1118,8 @@ static int read_conns(struct sd_store *st, int64_t aid, struct sd_attempt *a)
 			       "SELECT id, step, expected, client, client_port, server, server_port, outcome, midstream,"
 			       " closed_by_server, tls_version, tls_version_offered, cipher, sni, alert, alert_by_server,"
 			       " cert_not_visible, gap_bytes, gap_frame, syn_frame, synack_frame, end_frame, ch_frame,"
-			       " sh_frame, cert_frame, alert_frame, enc_frame, ts_ns, end_ns, certs_total, conn_id"
+			       " sh_frame, cert_frame, alert_frame, enc_frame, ts_ns, end_ns, certs_total, conn_id,"
+			       " alert_level"
 			       " FROM connections WHERE attempt_id = ?1 ORDER BY idx",
 			       -1, &s, NULL) != SQLITE_OK)
 		return -1;
@@ -1161,15 +1157,17 @@ static int read_conns(struct sd_store *st, int64_t aid, struct sd_attempt *a)
 		c->midstream = (uint8_t)sqlite3_column_int(s, 8);
 		c->closed_by_server = (uint8_t)sqlite3_column_int(s, 9);
 		col_text(s, 10, buf, sizeof buf);
-		c->version = version_num(buf);
+		c->version = sd_tls_version_num(buf);
 		col_text(s, 11, buf, sizeof buf);
-		c->version_offered = version_num(buf);
+		c->version_offered = sd_tls_version_num(buf);
 		c->has_sh = sqlite3_column_type(s, 12) != SQLITE_NULL;
 		c->cipher = (uint16_t)sqlite3_column_int(s, 12);
 		col_text(s, 13, c->sni, sizeof c->sni);
 		col_text(s, 14, buf, sizeof buf);
 		if (buf[0] && strcmp(buf, "encrypted"))
-			c->alert_desc = alert_num(buf), c->alert_level = 2;
+			c->alert_desc = alert_num(buf), c->alert_level = 2; /* fatal: all rows before schema 4 */
+		if (sqlite3_column_type(s, 31) != SQLITE_NULL)
+			c->alert_level = (uint8_t)sqlite3_column_int(s, 31);
 		c->alert_by_server = (uint8_t)sqlite3_column_int(s, 15);
 		c->cert_not_visible = (uint8_t)sqlite3_column_int(s, 16);
 		c->gap_bytes = (uint32_t)sqlite3_column_int64(s, 17);

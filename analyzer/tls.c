@@ -107,6 +107,27 @@ const char *sd_tls_version_str(uint16_t v)
 	}
 }
 
+uint16_t sd_tls_version_num(const char *name)
+{
+	if (!strcmp(name, "SSL 2.0"))
+		return 0x0002;
+	for (uint16_t v = 0x0300; v <= 0x0304; v++)
+		if (!strcmp(sd_tls_version_str(v), name))
+			return v;
+	/* sd_tls_version_str's own form for the others: "0x" and 4 lower-case hex digits */
+	if (strncmp(name, "0x", 2) != 0 || strlen(name) != 6)
+		return 0;
+	uint16_t v = 0;
+	for (int i = 2; i < 6; i++) {
+		char c = name[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (d < 0)
+			return 0;
+		v = (uint16_t)(v << 4 | (unsigned)d);
+	}
+	return v;
+}
+
 const char *sd_tls_alert_str(uint8_t desc)
 {
 	/* RFC 8446 6, RFC 5246 7.2, RFC 6066 (certificate_unobtainable ..),

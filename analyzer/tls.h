@@ -25,6 +25,7 @@
 
 /* Version numbers as on the wire: 0x0300 SSL 3.0, 0x0301 TLS 1.0 .. 0x0304 TLS 1.3 */
 const char *sd_tls_version_str(uint16_t v); /* "TLS 1.2", "0x7f1c" */
+uint16_t sd_tls_version_num(const char *name); /* the inverse; 0 unknown */
 const char *sd_tls_alert_str(uint8_t desc);  /* "bad_certificate" */
 
 struct sd_tls_client_hello {

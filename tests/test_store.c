@@ -179,7 +179,7 @@ static struct sd_attempt *lab_attempt(uint64_t id, const char *client)
 	c->syn_frame = 11;
 	c->cert_frame = 16;
 	c->alert_frame = 18;
-	c->alert_level = 2;
+	c->alert_level = 1; /* a warning: rows before schema 4 read every alert as fatal */
 	c->alert_desc = 42;
 	c->ncerts = 1;
 	c->certs_total = 1;
@@ -353,6 +353,7 @@ static void test_migrate_v1(void)
 	/* back to version 1: undo migration 4, 3, then 2 */
 	int rc = sqlite3_exec(db,
 			      "BEGIN; ALTER TABLE connections DROP COLUMN conn_id; ALTER TABLE steps DROP COLUMN rtt_ns;"
+			      " ALTER TABLE connections DROP COLUMN alert_level;"
 			      " DROP INDEX captures_xxh128; ALTER TABLE captures DROP COLUMN xxh128;"
 			      " CREATE INDEX attempts_capture ON attempts(capture_id);"
 			      " CREATE INDEX steps_attempt ON steps(attempt_id);"
@@ -384,6 +385,7 @@ struct seen {
 	char san1[256], expected[SD_ATT_NAME];
 	struct sd_query q1; /* step 1's first query */
 	int64_t rtt1;
+	uint8_t alert_level;
 	size_t nq1;
 	uint64_t conn_id;
 };
@@ -415,6 +417,7 @@ static void collect(void *ud, const char *path, const struct sd_attempt *a)
 	if (s->nq1)
 		s->q1 = a->steps[1].queries[0];
 	s->conn_id = a->nconns ? a->conns[0].conn_id : 0;
+	s->alert_level = a->nconns ? a->conns[0].alert_level : 0;
 }
 
 static void test_read_back(void)
@@ -456,6 +459,7 @@ static void test_read_back(void)
 	CU_ASSERT_EQUAL(s.q1.nanswers, 2);
 	CU_ASSERT_EQUAL(s.conn_id, 7);
 	CU_ASSERT_EQUAL(s.rtt1, 1234567890123456789LL);
+	CU_ASSERT_EQUAL(s.alert_level, 1);
 	/* filters are bound parameters */
 	struct sd_store_filter f = { NULL, "10.77.0.6", NULL, 0 };
 	memset(&s, 0, sizeof s);
@@ -787,7 +791,7 @@ static void test_migrate_v2_sha256_rows(void)
 	char sql[512];
 	snprintf(sql, sizeof sql,
 		 "BEGIN; UPDATE captures SET sha256 = '%s'; ALTER TABLE connections DROP COLUMN conn_id;"
-		 " ALTER TABLE steps DROP COLUMN rtt_ns;"
+		 " ALTER TABLE connections DROP COLUMN alert_level; ALTER TABLE steps DROP COLUMN rtt_ns;"
 		 " DROP INDEX captures_xxh128;"
 		 " ALTER TABLE captures DROP COLUMN xxh128;"
 		 " CREATE INDEX attempts_capture ON attempts(capture_id);"

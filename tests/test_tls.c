@@ -1202,6 +1202,16 @@ static void test_names(void)
 	CU_ASSERT_STRING_EQUAL(sd_tls_version_str(0x0303), "TLS 1.2");
 	CU_ASSERT_STRING_EQUAL(sd_tls_version_str(0x0304), "TLS 1.3");
 	CU_ASSERT_STRING_EQUAL(sd_tls_version_str(0x7f1c), "0x7f1c");
+	/* the store reads versions back by name: every one survives the trip */
+	for (unsigned v = 1; v <= 0xffff; v++)
+		if (sd_tls_version_num(sd_tls_version_str((uint16_t)v)) != v) {
+			CU_FAIL("sd_tls_version_num(sd_tls_version_str(v)) != v");
+			break;
+		}
+	CU_ASSERT_EQUAL(sd_tls_version_num("TLS 1.3"), 0x0304);
+	CU_ASSERT_EQUAL(sd_tls_version_num("0x 324"), 0);
+	CU_ASSERT_EQUAL(sd_tls_version_num("0x03245"), 0);
+	CU_ASSERT_EQUAL(sd_tls_version_num(""), 0);
 	CU_ASSERT_STRING_EQUAL(sd_tls_alert_str(0), "close_notify");
 	CU_ASSERT_STRING_EQUAL(sd_tls_alert_str(42), "bad_certificate");
 	CU_ASSERT_STRING_EQUAL(sd_tls_alert_str(48), "unknown_ca");
