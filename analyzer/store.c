@@ -149,10 +149,12 @@ static const char *const migrations[] = {
 
 	/* 4: what the reports print and the rows did not hold exactly, so
 	 * that report prints a stored attempt as analyze did: the pipeline's
-	 * connection id, the alert's level, and the round-trip time in ns
-	 * (rtt_ms, a double, rounds times past 2^53 ns). */
+	 * connection id, the alert's level, the length of a certificate that
+	 * could not be decoded (its bytes are not kept), and the round-trip
+	 * time in ns (rtt_ms, a double, rounds times past 2^53 ns). */
 	("ALTER TABLE connections ADD COLUMN conn_id INTEGER;"
 	 "ALTER TABLE connections ADD COLUMN alert_level INTEGER;"
+	 "ALTER TABLE connection_certificates ADD COLUMN der_len INTEGER;"
 	 "ALTER TABLE steps ADD COLUMN rtt_ns INTEGER;"),
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
@@ -203,8 +205,8 @@ static const char *const sql[Q__COUNT] = {
 		       " not_after, key_type, key_bits, sig_alg, eku, eku_server_auth, self_issued)"
 		       " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
 	[Q_INS_CERTNAME] = "INSERT INTO certificate_names (cert_id, kind, position, name) VALUES (?1,?2,?3,?4)",
-	[Q_INS_CONNCERT] = "INSERT INTO connection_certificates (connection_id, position, cert_id, decode_error)"
-			   " VALUES (?1,?2,?3,?4)",
+	[Q_INS_CONNCERT] = "INSERT INTO connection_certificates (connection_id, position, cert_id, decode_error,"
+			   " der_len) VALUES (?1,?2,?3,?4,?5)",
 	[Q_INS_FINDING] = "INSERT INTO findings (attempt_id, idx, code, severity, event_id, event_text, dialog,"
 			  " message, fix, frames, frames_dropped, step, conn)"
 			  " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
@@ -757,6 +759,7 @@ static int store_conn(struct sd_store *st, int64_t aid, size_t idx, const struct
 			sqlite3_bind_int64(l, 3, certid);
 		if (!cc->decoded)
 			bind_text(l, 4, cc->err[0] ? cc->err : "undecodable");
+		sqlite3_bind_int64(l, 5, (sqlite3_int64)cc->der_len);
 		if (run(st, l, err, errlen))
 			return -1;
 	}
@@ -1124,7 +1127,7 @@ static int read_conns(struct sd_store *st, int64_t aid, struct sd_attempt *a)
 			       -1, &s, NULL) != SQLITE_OK)
 		return -1;
 	if (sqlite3_prepare_v2(st->db,
-			       "SELECT c.der, l.decode_error FROM connection_certificates l"
+			       "SELECT c.der, l.decode_error, l.der_len FROM connection_certificates l"
 			       " LEFT JOIN certificates c ON c.id = l.cert_id WHERE l.connection_id = ?1 ORDER BY l.position",
 			       -1, &q, NULL) != SQLITE_OK) {
 		sqlite3_finalize(s);
@@ -1203,6 +1206,7 @@ static int read_conns(struct sd_store *st, int64_t aid, struct sd_attempt *a)
 				cc->decoded = sd_x509_decode(cc->der, cc->der_len, &cc->cert, cc->err, sizeof cc->err) == 0;
 			} else {
 				col_text(q, 1, cc->err, sizeof cc->err);
+				cc->der_len = (size_t)sqlite3_column_int64(q, 2); /* 0 before schema 4 */
 			}
 		}
 		sqlite3_reset(q);

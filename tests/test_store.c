@@ -181,14 +181,19 @@ static struct sd_attempt *lab_attempt(uint64_t id, const char *client)
 	c->alert_frame = 18;
 	c->alert_level = 1; /* a warning: rows before schema 4 read every alert as fatal */
 	c->alert_desc = 42;
-	c->ncerts = 1;
-	c->certs_total = 1;
-	c->certs = calloc(1, sizeof *c->certs);
+	c->ncerts = 2;
+	c->certs_total = 2;
+	c->certs = calloc(2, sizeof *c->certs);
 	c->certs[0].der = make_cert_der("pool.schertz.local", "DNS:pool.schertz.local,DNS:sip.schertz.local",
 					&c->certs[0].der_len);
 	char err[128];
 	c->certs[0].decoded =
 		sd_x509_decode(c->certs[0].der, c->certs[0].der_len, &c->certs[0].cert, err, sizeof err) == 0;
+	/* the issuer's, which did not decode: its bytes are not kept, its length is */
+	c->certs[1].der = malloc(3);
+	memcpy(c->certs[1].der, "\x30\x82\x01", 3);
+	c->certs[1].der_len = 3;
+	strcpy(c->certs[1].err, "certificate: truncated");
 	a->nfindings = 2;
 	a->findings = calloc(2, sizeof *a->findings);
 	struct sd_finding *f = &a->findings[0];
@@ -273,7 +278,11 @@ static void test_create_and_counts(void)
 	/* the same certificate twice: stored once, with its two SAN names */
 	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM certificates"), 1);
 	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM certificate_names"), 2);
-	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM connection_certificates"), 2);
+	/* two chains of two: the decoded leaf, and an issuer kept as its error and length */
+	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM connection_certificates"), 4);
+	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM connection_certificates WHERE cert_id IS NULL"
+				       " AND decode_error = 'certificate: truncated' AND der_len = 3"),
+			2);
 	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM findings"), 4);
 	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM captures WHERE status = 'ok' AND frames = 30"), 1);
 	CU_ASSERT_EQUAL(scalar(dbpath, "SELECT count(*) FROM findings WHERE code = 'CERT-SAN' AND frames = '16,18'"
@@ -354,6 +363,7 @@ static void test_migrate_v1(void)
 	int rc = sqlite3_exec(db,
 			      "BEGIN; ALTER TABLE connections DROP COLUMN conn_id; ALTER TABLE steps DROP COLUMN rtt_ns;"
 			      " ALTER TABLE connections DROP COLUMN alert_level;"
+			      " ALTER TABLE connection_certificates DROP COLUMN der_len;"
 			      " DROP INDEX captures_xxh128; ALTER TABLE captures DROP COLUMN xxh128;"
 			      " CREATE INDEX attempts_capture ON attempts(capture_id);"
 			      " CREATE INDEX steps_attempt ON steps(attempt_id);"
@@ -386,6 +396,8 @@ struct seen {
 	struct sd_query q1; /* step 1's first query */
 	int64_t rtt1;
 	uint8_t alert_level;
+	size_t der_len1; /* the undecodable second certificate */
+	char err1[128];
 	size_t nq1;
 	uint64_t conn_id;
 };
@@ -418,6 +430,10 @@ static void collect(void *ud, const char *path, const struct sd_attempt *a)
 		s->q1 = a->steps[1].queries[0];
 	s->conn_id = a->nconns ? a->conns[0].conn_id : 0;
 	s->alert_level = a->nconns ? a->conns[0].alert_level : 0;
+	if (a->nconns && a->conns[0].ncerts > 1) {
+		s->der_len1 = a->conns[0].certs[1].der_len;
+		snprintf(s->err1, sizeof s->err1, "%s", a->conns[0].certs[1].err);
+	}
 }
 
 static void test_read_back(void)
@@ -438,7 +454,7 @@ static void test_read_back(void)
 	CU_ASSERT_EQUAL(s.nsteps, 2);
 	CU_ASSERT_EQUAL(s.nanswers1, 2);
 	CU_ASSERT_EQUAL(s.nconns, 1);
-	CU_ASSERT_EQUAL(s.ncerts, 1);
+	CU_ASSERT_EQUAL(s.ncerts, 2);
 	CU_ASSERT_EQUAL(s.nsan, 2);
 	CU_ASSERT_STRING_EQUAL(s.san1, "sip.schertz.local");
 	CU_ASSERT_EQUAL(s.cert_frame, 16);
@@ -460,6 +476,8 @@ static void test_read_back(void)
 	CU_ASSERT_EQUAL(s.conn_id, 7);
 	CU_ASSERT_EQUAL(s.rtt1, 1234567890123456789LL);
 	CU_ASSERT_EQUAL(s.alert_level, 1);
+	CU_ASSERT_EQUAL(s.der_len1, 3);
+	CU_ASSERT_STRING_EQUAL(s.err1, "certificate: truncated");
 	/* filters are bound parameters */
 	struct sd_store_filter f = { NULL, "10.77.0.6", NULL, 0 };
 	memset(&s, 0, sizeof s);
@@ -788,10 +806,11 @@ static void test_migrate_v2_sha256_rows(void)
 	const char *sha = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
 	sqlite3 *db;
 	sqlite3_open(dbpath, &db);
-	char sql[512];
+	char sql[1024];
 	snprintf(sql, sizeof sql,
 		 "BEGIN; UPDATE captures SET sha256 = '%s'; ALTER TABLE connections DROP COLUMN conn_id;"
 		 " ALTER TABLE connections DROP COLUMN alert_level; ALTER TABLE steps DROP COLUMN rtt_ns;"
+		 " ALTER TABLE connection_certificates DROP COLUMN der_len;"
 		 " DROP INDEX captures_xxh128;"
 		 " ALTER TABLE captures DROP COLUMN xxh128;"
 		 " CREATE INDEX attempts_capture ON attempts(capture_id);"
