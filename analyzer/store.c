@@ -439,7 +439,7 @@ static int run(struct sd_store *st, sqlite3_stmt *s, char *err, size_t errlen)
 	int rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
-	if (rc != SQLITE_DONE) {
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		seterr(err, errlen, "database: %s", sqlite3_errmsg(st->db));
 		return -1;
 	}
