@@ -951,15 +951,14 @@ static int status_num(const char *t)
 /* A step's queries from its steps.queries JSON, read by SQLite's own JSON
  * functions. Keys missing from rows written before they were stored read as
  * "not known". NULL (a list of 64 KiB or more) reads as no queries. */
-static const char read_queries_sql[] = "SELECT json_extract(value, '$.qname'), json_extract(value, '$.type'),"
-			       " json_extract(value, '$.frame'), json_extract(value, '$.resp_frame'),"
-			       " json_extract(value, '$.rcode'), json_extract(value, '$.server'),"
-			       " json_extract(value, '$.transport'), json_extract(value, '$.suffix_retry'),"
-			       " json_extract(value, '$.retransmit'), json_extract(value, '$.id'),"
-			       " json_extract(value, '$.ts_ns'), ifnull(json_extract(value, '$.rtt_ns'), -1),"
-			       " json_extract(value, '$.tc'), json_extract(value, '$.status'),"
-			       " json_extract(value, '$.answers')"
-			       " FROM json_each(?1) ORDER BY key";
+static const char read_queries_sql[] =
+	"SELECT json_extract(value, '$.qname'), json_extract(value, '$.type'), json_extract(value, '$.frame'),"
+	" json_extract(value, '$.resp_frame'), json_extract(value, '$.rcode'), json_extract(value, '$.server'),"
+	" json_extract(value, '$.transport'), json_extract(value, '$.suffix_retry'),"
+	" json_extract(value, '$.retransmit'), json_extract(value, '$.id'), json_extract(value, '$.ts_ns'),"
+	" ifnull(json_extract(value, '$.rtt_ns'), -1), json_extract(value, '$.tc'),"
+	" json_extract(value, '$.status'), json_extract(value, '$.answers')"
+	" FROM json_each(?1) ORDER BY key";
 
 /* q: read_queries_sql prepared; json: the steps.queries value. */
 static int read_queries(sqlite3_stmt *q, sqlite3_value *json, struct sd_step *sp)
